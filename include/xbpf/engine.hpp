@@ -1,0 +1,135 @@
+// Execution engines: what a prepared program needs to run (helpers, memory regions, the host's
+// per-run state) and the interface every engine (interpreter, JIT) implements.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "xbpf/error.hpp"
+#include "xbpf/insn.hpp"
+
+namespace xbpf {
+
+struct RunContext;
+class Executable;
+
+// A helper function. Arguments are r1..r5; the result goes to r0. The RunContext is the
+// current run's, so a helper can reach the host's state, request a tail call or, in checked
+// runs, declare memory it hands to the program. Engines resolve helpers when a program is
+// prepared, so a run never meets an unknown id.
+using HelperFn = uint64_t (*)(uint64_t r1, uint64_t r2, uint64_t r3, uint64_t r4, uint64_t r5,
+                              RunContext& ctx);
+
+// Helpers by id. Ids follow Linux's numbering (BPF_FUNC_*); an embedder may add its own.
+class HelperTable {
+  public:
+    void set(int32_t id, HelperFn fn);
+    HelperFn get(int32_t id) const {
+        return id >= 0 && static_cast<size_t>(id) < fns_.size() ? fns_[static_cast<size_t>(id)]
+                                                                : nullptr;
+    }
+    size_t size() const { return fns_.size(); }
+
+  private:
+    std::vector<HelperFn> fns_;
+};
+
+// Memory a checked run may touch. Stack frames are registered by the engine itself.
+struct MemoryRegion {
+    uintptr_t begin = 0;
+    size_t size = 0;
+    bool writable = false;
+    std::string name;  // "context", "packet", "map value" ...
+
+    bool contains(uintptr_t addr, size_t len) const {
+        return addr >= begin && len <= size && addr - begin <= size - len;
+    }
+};
+
+// Why a run stopped abnormally: the instruction and what happened there.
+struct Fault {
+    size_t pc = 0;  // slot index in the program that faulted
+    std::string message;
+};
+
+// Per-run state shared by the engine and the helpers. One per thread of execution; cheap to
+// create. Fields the host does not use stay at their defaults.
+struct RunContext {
+    // The host's own state for this run (hook data, the program type's run state).
+    void* host = nullptr;
+
+    // Legacy packet loads (LD_ABS / LD_IND) read from here; a read outside ends the program
+    // with r0 = 0 as Linux does.
+    const uint8_t* legacy_packet = nullptr;
+    size_t legacy_packet_len = 0;
+
+    // A tail call requested by a helper: the engine continues in this program when the
+    // helper returns. Linux allows 33 tail calls per run.
+    const Executable* tail_call = nullptr;
+    int tail_calls_done = 0;
+    static constexpr int kMaxTailCalls = 33;
+
+    // Checked runs only (null otherwise): memory helpers hand to the program (map values,
+    // ring-buffer records) is added here so accesses to it are allowed.
+    std::vector<MemoryRegion>* dynamic_regions = nullptr;
+
+    // Set when the run stopped abnormally; the returned r0 is then meaningless.
+    std::optional<Fault> fault;
+
+    // Called by helpers that return memory to the program.
+    void allow_region(const void* p, size_t size, bool writable, const char* name) {
+        if (dynamic_regions != nullptr && p != nullptr) {
+            dynamic_regions->push_back(
+                MemoryRegion{reinterpret_cast<uintptr_t>(p), size, writable, name});
+        }
+    }
+};
+
+// Resolves the 64-bit value of an lddw with a pseudo source (map by fd/idx, map value, BTF
+// variable). Code addresses (kImmCodeAddr) are resolved by the engine itself.
+using LddwResolver = std::function<Result<uint64_t>(const Insn& lo, const Insn& hi)>;
+
+enum class EngineKind { Interpreter, Jit };
+
+struct PrepareOptions {
+    // Check every memory access against the registered regions and count instructions.
+    bool checked = false;
+    // Checked mode: instructions a run may execute before it is stopped (0: no limit).
+    uint64_t instruction_budget = 10'000'000;
+    LddwResolver resolve_lddw;
+};
+
+// Per-run options for checked mode.
+struct RunOptions {
+    // Regions the program may access besides its stack (context, packet, ...).
+    std::span<const MemoryRegion> regions;
+};
+
+// A program prepared for one engine. Thread-safe: many threads may run it at once, each with
+// its own RunContext.
+class Executable {
+  public:
+    virtual ~Executable() = default;
+    virtual EngineKind engine() const = 0;
+    // Runs the program with r1..r5 as given and returns r0. On a fault (checked mode, call
+    // depth, bad callx, too many tail calls) ctx.fault is set.
+    virtual uint64_t run(RunContext& ctx, std::span<const uint64_t> args,
+                         const RunOptions& options = {}) const = 0;
+    // The program it runs (validated instructions).
+    virtual std::span<const Insn> instructions() const = 0;
+};
+
+// Prepares a program for the interpreter. The program is validated structurally first; the
+// helpers it calls by id must exist in `helpers` (checked here, so runs never meet an unknown
+// id).
+Result<std::unique_ptr<Executable>> prepare_interpreter(std::span<const Insn> program,
+                                                        const HelperTable& helpers,
+                                                        const PrepareOptions& options = {});
+
+}  // namespace xbpf

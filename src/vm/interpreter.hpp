@@ -1,0 +1,63 @@
+// The interpreter's prepared program (internal; the public entry is prepare_interpreter()).
+#pragma once
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "xbpf/engine.hpp"
+
+namespace xbpf::vm {
+
+// One pre-decoded instruction slot. `handler` is the address of the code for the slot's exact
+// operation. The second slot of an lddw holds the resolved 64-bit value in place of a handler.
+struct Slot {
+    const void* handler = nullptr;
+    int32_t imm = 0;
+    uint8_t dst = 0;
+    uint8_t src = 0;
+    int16_t off = 0;
+
+    uint64_t value() const {
+        uint64_t v;
+        std::memcpy(&v, &handler, sizeof v);
+        return v;
+    }
+    void set_value(uint64_t v) { std::memcpy(&handler, &v, sizeof v); }
+};
+static_assert(sizeof(Slot) == 16 && sizeof(void*) == 8, "the interpreter assumes 64-bit pointers");
+
+class Program final : public Executable {
+  public:
+    static Result<std::unique_ptr<Program>> prepare(std::span<const Insn> program,
+                                                    const HelperTable& helpers,
+                                                    const PrepareOptions& options);
+
+    EngineKind engine() const override { return EngineKind::Interpreter; }
+    uint64_t run(RunContext& ctx, std::span<const uint64_t> args,
+                 const RunOptions& options) const override;
+    std::span<const Insn> instructions() const override { return program_; }
+
+  private:
+    Program() = default;
+
+    template <bool kChecked>
+    uint64_t execute(RunContext& ctx, std::span<const uint64_t> args,
+                     const RunOptions& options) const;
+    static bool access_ok(uintptr_t addr, size_t size, bool write, const uint8_t* stack, int depth,
+                          const RunOptions& options, const RunContext& ctx);
+    // The dispatch labels of execute<checked>, obtained by a special call of it.
+    static const void* const* labels(bool checked);
+    // Marks the special call that returns the label table (compared by address only).
+    static inline void* const kLabelRequest = const_cast<char*>("xbpf-label-request");
+    static constexpr uint64_t kNoArgs[1] = {0};
+
+    std::vector<Insn> program_;
+    std::vector<Slot> slots_;
+    std::vector<bool> function_start_;  // callx may only enter a program at these slots
+    std::vector<HelperFn> helpers_;
+    bool checked_ = false;
+    uint64_t budget_ = 0;
+};
+
+}  // namespace xbpf::vm

@@ -1,0 +1,30 @@
+// xbpf: the command line. Each subcommand lives in its own cmd_*.cpp.
+#include <iostream>
+
+#include "cli.hpp"
+
+int main(int argc, char** argv) {
+    using namespace xbpf::cli;
+    CLI::App app{
+        "xbpf: eBPF in user space. Loads, verifies and runs eBPF programs without a kernel.",
+        "xbpf"};
+    app.require_subcommand(1);
+    app.set_help_all_flag("--help-all", "Show help for every subcommand");
+
+    std::vector<Command> commands = {add_asm(app), add_disasm(app), add_test_run(app),
+                                     add_bench(app), add_conformance_plugin(app)};
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return kExitUsage;
+    }
+    for (auto& command : commands) {
+        if (command.app->parsed()) return command.run();
+    }
+    return kExitUsage;
+}
