@@ -13,6 +13,15 @@
 
 namespace xbpf::cli {
 
+CommandRegistration::CommandRegistration(const char* name, CommandFactory factory) {
+    command_factories().emplace_back(name, factory);
+}
+
+std::vector<std::pair<std::string, CommandFactory>>& command_factories() {
+    static std::vector<std::pair<std::string, CommandFactory>> factories;
+    return factories;
+}
+
 void OutputFlags::add_to(CLI::App& app) {
     app.add_flag("-j,--json", json, "Print JSON");
     app.add_flag("-p,--pretty", pretty, "Print indented JSON (implies -j)");

@@ -48,11 +48,14 @@ Result<std::vector<Insn>> read_raw_program(const std::string& path);
 Result<std::vector<uint8_t>> parse_hex(std::string_view text);
 std::string to_hex(std::span<const uint8_t> bytes);
 
-// Subcommands.
-Command add_asm(CLI::App& app);
-Command add_disasm(CLI::App& app);
-Command add_test_run(CLI::App& app);
-Command add_bench(CLI::App& app);
-Command add_conformance_plugin(CLI::App& app);
+// Subcommands register a factory at start-up; main() builds them in name order.
+using CommandFactory = Command (*)(CLI::App& app);
+struct CommandRegistration {
+    CommandRegistration(const char* name, CommandFactory factory);
+};
+std::vector<std::pair<std::string, CommandFactory>>& command_factories();
+
+#define XBPF_REGISTER_COMMAND(name, factory) \
+    static const ::xbpf::cli::CommandRegistration xbpf_register_##factory{name, factory}
 
 }  // namespace xbpf::cli

@@ -8,6 +8,8 @@
 
 namespace xbpf::cli {
 
+namespace {
+
 Command add_asm(CLI::App& app) {
     struct Args {
         std::string input;
@@ -56,5 +58,9 @@ Command add_asm(CLI::App& app) {
                 return status ? kExitOk : kExitFailed;
             }};
 }
+
+}  // namespace
+
+XBPF_REGISTER_COMMAND("asm", add_asm);
 
 }  // namespace xbpf::cli

@@ -13,6 +13,8 @@
 
 namespace xbpf::cli {
 
+namespace {
+
 Command add_bench(CLI::App& app) {
     struct Args {
         std::string engine = "interp";
@@ -74,5 +76,9 @@ Command add_bench(CLI::App& app) {
             return kExitOk;
         }};
 }
+
+}  // namespace
+
+XBPF_REGISTER_COMMAND("bench", add_bench);
 
 }  // namespace xbpf::cli

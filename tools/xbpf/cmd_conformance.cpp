@@ -21,8 +21,6 @@ uint64_t conformance_helper(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, Ru
     return 1;
 }
 
-}  // namespace
-
 Command add_conformance_plugin(CLI::App& app) {
     struct Args {
         std::string engine = "interp";
@@ -85,5 +83,9 @@ Command add_conformance_plugin(CLI::App& app) {
             return kExitOk;
         }};
 }
+
+}  // namespace
+
+XBPF_REGISTER_COMMAND("conformance-plugin", add_conformance_plugin);
 
 }  // namespace xbpf::cli

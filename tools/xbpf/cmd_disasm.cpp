@@ -6,6 +6,8 @@
 
 namespace xbpf::cli {
 
+namespace {
+
 Command add_disasm(CLI::App& app) {
     struct Args {
         std::string input;
@@ -47,5 +49,9 @@ Command add_disasm(CLI::App& app) {
                 return kExitOk;
             }};
 }
+
+}  // namespace
+
+XBPF_REGISTER_COMMAND("disasm", add_disasm);
 
 }  // namespace xbpf::cli

@@ -10,6 +10,8 @@
 
 namespace xbpf::cli {
 
+namespace {
+
 Command add_test_run(CLI::App& app) {
     struct Args {
         std::string input;
@@ -104,5 +106,9 @@ Command add_test_run(CLI::App& app) {
                 return kExitOk;
             }};
 }
+
+}  // namespace
+
+XBPF_REGISTER_COMMAND("test-run", add_test_run);
 
 }  // namespace xbpf::cli

@@ -1,4 +1,6 @@
 // xbpf: the command line. Each subcommand lives in its own cmd_*.cpp.
+#include <algorithm>
+#include <algorithm>
 #include <iostream>
 
 #include "cli.hpp"
@@ -11,8 +13,10 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_help_all_flag("--help-all", "Show help for every subcommand");
 
-    std::vector<Command> commands = {add_asm(app), add_disasm(app), add_test_run(app),
-                                     add_bench(app), add_conformance_plugin(app)};
+    auto factories = command_factories();
+    std::sort(factories.begin(), factories.end());
+    std::vector<Command> commands;
+    for (const auto& [name, factory] : factories) commands.push_back(factory(app));
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
