@@ -16,8 +16,12 @@ std::filesystem::path shared_dir() {
     return std::filesystem::exists(configured) ? configured : std::filesystem::path();
 }
 
-std::filesystem::path source_dir() { return XBPF_SOURCE_DIR; }
-std::filesystem::path binary_dir() { return XBPF_BINARY_DIR; }
+std::filesystem::path source_dir() {
+    return XBPF_SOURCE_DIR;
+}
+std::filesystem::path binary_dir() {
+    return XBPF_BINARY_DIR;
+}
 
 std::string read_text(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);

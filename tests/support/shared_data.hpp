@@ -11,13 +11,13 @@ namespace xbpf::test {
 std::filesystem::path shared_dir();
 
 // Skips the current test, naming what is missing, when ../shared or a part of it is absent.
-#define XBPF_REQUIRE_SHARED(subdir)                                                            \
-    do {                                                                                       \
-        if (::xbpf::test::shared_dir().empty() ||                                              \
-            !std::filesystem::exists(::xbpf::test::shared_dir() / (subdir))) {                 \
-            GTEST_SKIP() << "shared data not found: " << (subdir)                             \
-                         << " (expected beside the repository in ../shared); skipping";       \
-        }                                                                                      \
+#define XBPF_REQUIRE_SHARED(subdir)                                                     \
+    do {                                                                                \
+        if (::xbpf::test::shared_dir().empty() ||                                       \
+            !std::filesystem::exists(::xbpf::test::shared_dir() / (subdir))) {          \
+            GTEST_SKIP() << "shared data not found: " << (subdir)                       \
+                         << " (expected beside the repository in ../shared); skipping"; \
+        }                                                                               \
     } while (0)
 
 std::filesystem::path source_dir();
