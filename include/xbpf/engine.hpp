@@ -19,6 +19,8 @@ namespace xbpf {
 struct RunContext;
 class Executable;
 
+enum class EngineKind { Interpreter, Jit };
+
 // A helper function. Arguments are r1..r5; the result goes to r0. The RunContext is the
 // current run's, so a helper can reach the host's state, request a tail call or, in checked
 // runs, declare memory it hands to the program. Engines resolve helpers when a program is
@@ -63,6 +65,9 @@ struct Fault {
 struct RunContext {
     // The host's own state for this run (hook data, the program type's run state).
     void* host = nullptr;
+    // The engine running the program (set by Executable::run), so that a tail call continues
+    // in the same engine.
+    EngineKind engine = EngineKind::Interpreter;
 
     // Legacy packet loads (LD_ABS / LD_IND) read from here; a read outside ends the program
     // with r0 = 0 as Linux does.
@@ -94,8 +99,6 @@ struct RunContext {
 // Resolves the 64-bit value of an lddw with a pseudo source (map by fd/idx, map value, BTF
 // variable). Code addresses (kImmCodeAddr) are resolved by the engine itself.
 using LddwResolver = std::function<Result<uint64_t>(const Insn& lo, const Insn& hi)>;
-
-enum class EngineKind { Interpreter, Jit };
 
 struct PrepareOptions {
     // Check every memory access against the registered regions and count instructions.
