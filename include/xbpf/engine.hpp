@@ -135,4 +135,13 @@ Result<std::unique_ptr<Executable>> prepare_interpreter(std::span<const Insn> pr
                                                         const HelperTable& helpers,
                                                         const PrepareOptions& options = {});
 
+// Prepares a program for the x86-64 JIT: native code with the interpreter's semantics bit for
+// bit. Fails on hosts the JIT does not support and for checked mode (the checked interpreter is
+// the oracle). Same helper and lddw rules as prepare_interpreter().
+Result<std::unique_ptr<Executable>> prepare_jit(std::span<const Insn> program, const HelperTable& helpers,
+                                                const PrepareOptions& options = {});
+
+// Whether prepare_jit() can work on this host.
+bool jit_available();
+
 }  // namespace xbpf
