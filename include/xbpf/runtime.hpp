@@ -48,7 +48,7 @@ class Runtime;
 
 // A verified program, ready to run. Immutable; shared by everyone who uses it.
 class Program final : public TailCallTarget {
-public:
+  public:
     uint32_t id() const { return id_; }
     uint32_t object_id() const override { return id_; }
     const std::string& name() const { return spec_.name; }
@@ -66,7 +66,7 @@ public:
     const HelperCatalog& helpers() const { return *helpers_; }
     std::chrono::system_clock::time_point loaded_at() const { return loaded_at_; }
 
-private:
+  private:
     friend class ObjectLoader;
     Program() = default;
 
@@ -83,7 +83,7 @@ private:
 
 // An object after loading: its maps and programs, alive while this (or they) are referenced.
 class LoadedObject {
-public:
+  public:
     const Object& object() const { return object_; }
     const std::vector<std::shared_ptr<Program>>& programs() const { return programs_; }
     const std::vector<std::shared_ptr<Map>>& maps() const { return maps_; }
@@ -91,7 +91,7 @@ public:
     std::shared_ptr<Program> find_program(std::string_view name) const;
     std::shared_ptr<Map> find_map(std::string_view name) const;
 
-private:
+  private:
     friend class ObjectLoader;
     Object object_;
     std::vector<std::shared_ptr<Program>> programs_;

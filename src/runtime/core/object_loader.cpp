@@ -51,9 +51,10 @@ Result<std::shared_ptr<LoadedObject>> ObjectLoader::run() {
 
 bool ObjectLoader::selected(const ProgramSpec& spec) const {
     if (options_.programs.empty()) return spec.kind == ProgramKind::Entry;
-    return std::any_of(options_.programs.begin(), options_.programs.end(), [&](const std::string& name) {
-        return name == spec.name || (spec.kind == ProgramKind::Entry && name == spec.section);
-    });
+    return std::any_of(
+        options_.programs.begin(), options_.programs.end(), [&](const std::string& name) {
+            return name == spec.name || (spec.kind == ProgramKind::Entry && name == spec.section);
+        });
 }
 
 Status ObjectLoader::create_maps() {
@@ -88,43 +89,52 @@ Result<uint64_t> ObjectLoader::resolve_lddw(const Insn& lo, const Insn& hi) cons
         case op::kImmMapByIdx:
         case op::kImmMapValueByIdx: {
             if (index >= maps.size()) {
-                return Error(fmt::format("lddw refers to map {} but the object has {} maps", index, maps.size()));
+                return Error(fmt::format("lddw refers to map {} but the object has {} maps", index,
+                                         maps.size()));
             }
             Map& map = *maps[index];
             // Convention shared with the helpers: a map is passed to them as its Map*.
             if (lo.src == op::kImmMapByIdx) return reinterpret_cast<uintptr_t>(&map);
             const auto offset = static_cast<uint32_t>(hi.imm);
             if (offset >= map.value_size()) {
-                return Error(fmt::format("lddw points {} bytes into map '{}', whose value has {} bytes", offset,
-                                         map.spec().name, map.value_size()));
+                return Error(
+                    fmt::format("lddw points {} bytes into map '{}', whose value has {} bytes",
+                                offset, map.spec().name, map.value_size()));
             }
             const uint32_t key = 0;
             void* value = map.type() == MapType::Array ? map.lookup(&key) : nullptr;
             if (value == nullptr) {
-                return Error(fmt::format("lddw takes the address of a value of map '{}', which is not a "
-                                         "non-empty array",
-                                         map.spec().name));
+                return Error(
+                    fmt::format("lddw takes the address of a value of map '{}', which is not a "
+                                "non-empty array",
+                                map.spec().name));
             }
             return reinterpret_cast<uintptr_t>(value) + offset;
         }
         case op::kImmVarAddr:
-            return Error(fmt::format("lddw of kernel variable (BTF id {}) is not supported in user space", lo.imm));
+            return Error(fmt::format(
+                "lddw of kernel variable (BTF id {}) is not supported in user space", lo.imm));
         default:
-            return Error(fmt::format("lddw with pseudo source {} refers to a file descriptor; objects refer to "
-                                     "maps by index",
-                                     lo.src));
+            return Error(fmt::format(
+                "lddw with pseudo source {} refers to a file descriptor; objects refer to "
+                "maps by index",
+                lo.src));
     }
 }
 
 Status ObjectLoader::load_program(const ProgramSpec& spec) {
     const Object& object = result_->object_;
-    auto where = [&spec]() { return fmt::format("program '{}' (section {})", spec.name, spec.section); };
+    auto where = [&spec]() {
+        return fmt::format("program '{}' (section {})", spec.name, spec.section);
+    };
 
     // The type: from the section name, or the caller's when given.
     uint32_t type_id = static_cast<uint32_t>(spec.prog_type);
     if (options_.prog_type) type_id = *options_.prog_type;
     if (type_id == 0) {
-        return Error("the section name does not say which program type this is; give one (e.g. --type xdp)")
+        return Error(
+                   "the section name does not say which program type this is; give one (e.g. "
+                   "--type xdp)")
             .in(where());
     }
     auto type = ProgramTypeRegistry::global().find(type_id);
@@ -146,7 +156,8 @@ Status ObjectLoader::load_program(const ProgramSpec& spec) {
     program->spec_ = spec;
     program->type_ = type;
     program->translated_ = spec.insns;
-    if (auto s = rewrite_context_accesses(program->translated_, *type, report.context_accesses); !s) {
+    if (auto s = rewrite_context_accesses(program->translated_, *type, report.context_accesses);
+        !s) {
         return std::move(s).error().in(where());
     }
     program->verification_ = std::move(report);
@@ -157,7 +168,8 @@ Status ObjectLoader::load_program(const ProgramSpec& spec) {
     prepare.checked = options_.checked;
     prepare.resolve_lddw = [this](const Insn& lo, const Insn& hi) { return resolve_lddw(lo, hi); };
     if (options_.engine != EngineKind::Interpreter) {
-        return Error("the JIT engine is not available in this build; use the interpreter").in(where());
+        return Error("the JIT engine is not available in this build; use the interpreter")
+            .in(where());
     }
     auto exe = prepare_interpreter(program->translated_, helpers_.table(), prepare);
     if (!exe) return std::move(exe).error().in(where());
@@ -189,13 +201,16 @@ Status ObjectLoader::fill_initial_slots() {
             } else {
                 target = result_->find_map(name);
                 if (!target) {
-                    return Error(fmt::format("slot {} names map '{}', which the object does not define", slot, name))
+                    return Error(fmt::format(
+                                     "slot {} names map '{}', which the object does not define",
+                                     slot, name))
                         .in(fmt::format("map '{}'", spec.name));
                 }
             }
             const uint32_t key = slot;
             if (int err = objects->update_object(&key, target, 0); err != 0) {
-                return Error(fmt::format("cannot put '{}' in slot {}: {}", name, slot, std::strerror(-err)))
+                return Error(fmt::format("cannot put '{}' in slot {}: {}", name, slot,
+                                         std::strerror(-err)))
                     .in(fmt::format("map '{}'", spec.name));
             }
         }
@@ -228,7 +243,8 @@ Result<std::shared_ptr<LoadedObject>> load(Object object, const LoadOptions& opt
     return ObjectLoader(std::move(object), options).run();
 }
 
-Result<std::shared_ptr<LoadedObject>> load_file(const std::filesystem::path& path, const LoadOptions& options) {
+Result<std::shared_ptr<LoadedObject>> load_file(const std::filesystem::path& path,
+                                                const LoadOptions& options) {
     auto object = load_object_file(path);
     if (!object) return std::move(object).error();
     return load(std::move(*object), options);

@@ -7,11 +7,11 @@
 namespace xbpf {
 
 class ObjectLoader {
-public:
+  public:
     ObjectLoader(Object object, const LoadOptions& options);
     Result<std::shared_ptr<LoadedObject>> run();
 
-private:
+  private:
     Status create_maps();
     Status load_program(const ProgramSpec& spec);
     Status fill_initial_slots();
