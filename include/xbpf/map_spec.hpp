@@ -47,6 +47,7 @@ enum class MapType : uint32_t {
     BloomFilter = 30,
     UserRingbuf = 31,
     CgrpStorage = 32,
+    Arena = 33,
 };
 
 // Map flags (BPF_F_* for map_flags), value for value.
@@ -96,6 +97,9 @@ struct MapSpec {
     uint32_t numa_node = 0;
     // LIBBPF_PIN_BY_NAME (1) pins the map under its name; 0: not pinned.
     uint32_t pinning = 0;
+    // iproute2's `struct bpf_elf_map` pinning of a legacy map, kept apart because its values
+    // mean something else: PIN_OBJECT_NS (1), PIN_GLOBAL_NS (2); 0: none or not that layout.
+    uint32_t legacy_pinning = 0;
     MapOrigin origin = MapOrigin::Created;
 
     // BTF type ids of key and value in the object's BTF (0 when unknown), for printing.
