@@ -1,0 +1,143 @@
+// The verifier's engine: explores every path of the program from its entry with an abstract
+// state, instruction by instruction, forking at branches whose outcome the state does not decide,
+// and prunes a path when an explored state at the same instruction covers it (docs/verifier.md).
+// Rule checks throw Rejection; verify() turns the first one into the report.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "verifier/program_info.hpp"
+#include "verifier/state.hpp"
+#include "xbpf/verifier.hpp"
+
+namespace xbpf::verifier {
+
+// A violated rule: where, what in one sentence, and which registers matter for the explanation.
+struct Rejection {
+    uint32_t pc = 0;
+    std::string reason;
+    std::vector<int> regs;  // registers whose state the message shows
+};
+
+[[noreturn]] void reject(uint32_t pc, std::string reason, std::vector<int> regs = {});
+
+// One step of a path's branch history (an arena of these forms a tree shared by paths).
+struct BranchStep {
+    uint32_t pc = 0;
+    bool taken = false;
+    uint32_t parent = 0;  // index in the arena; 0 is the root
+};
+
+struct Path {
+    VerifierState state;
+    uint32_t pc = 0;
+    uint32_t checkpoint = kNoCheckpoint;  // latest stored state this path descends from
+    uint32_t history = 0;                 // BranchStep index
+    static constexpr uint32_t kNoCheckpoint = ~uint32_t{0};
+};
+
+struct StoredState {
+    std::unique_ptr<VerifierState> state;  // null once evicted
+    uint32_t pc = 0;
+    uint32_t parent = Path::kNoCheckpoint;
+    uint32_t branches = 0;  // paths still being explored below this state; 0: complete
+};
+
+class Analyzer {
+  public:
+    explicit Analyzer(const VerifierInput& input);
+    VerifierReport run();
+
+  private:
+    friend class HelperCallChecker;
+
+    // Exploration (explore.cpp).
+    void explore_from(Path initial);
+    void run_path(Path& path);
+    bool visit_prune_point(Path& path);
+    void fork(const Path& from, uint32_t target, VerifierState state, bool taken);
+    void finish_path(const Path& path);
+    void clean_dead_registers(VerifierState& state, uint32_t pc) const;
+    std::vector<LiveMask> live_masks(const VerifierState& state, uint32_t pc) const;
+
+    // One instruction; returns the next pc, or nullopt when the path ended (transfer.cpp).
+    std::optional<uint32_t> step(Path& path);
+    void check_alu(Path& path, const Insn& insn);
+    void check_pointer_alu(Path& path, const Insn& insn, RegState& dst, const RegState& src,
+                           bool dst_is_ptr);
+    std::optional<uint32_t> check_jump(Path& path, const Insn& insn);
+    std::optional<uint32_t> check_exit(Path& path);
+    void check_lddw(Path& path, const Insn& lo, const Insn& hi);
+
+    // Memory (memory.cpp).
+    void check_load(Path& path, const Insn& insn);
+    void check_store(Path& path, const Insn& insn);
+    void check_atomic(Path& path, const Insn& insn);
+    void check_legacy_packet_load(Path& path, const Insn& insn);
+    // Checks that [reg + off, +size) may be accessed; returns the value read (for loads).
+    RegState access_memory(Path& path, int regno, int32_t off, int size, bool write,
+                           const RegState* stored, bool sign_extend);
+    RegState access_stack(Path& path, const RegState& ptr, int regno, int32_t off, int size,
+                          bool write, const RegState* stored);
+    RegState access_context(Path& path, const RegState& ptr, int regno, int32_t off, int size,
+                            bool write, const RegState* stored);
+    // Helper memory arguments: [reg, reg + size) readable (and initialised) or writable.
+    void check_mem_region(Path& path, int regno, uint64_t size, bool write, bool init_required,
+                          const char* what);
+    void check_region_bounds(uint32_t pc, int regno, const RegState& ptr, int32_t off, int size,
+                             int64_t limit, const char* region);
+
+    // Calls (calls.cpp).
+    std::optional<uint32_t> check_call(Path& path, const Insn& insn);
+    std::optional<uint32_t> check_helper_call(Path& path, const Insn& insn);
+    uint32_t enter_function(Path& path, uint32_t target);
+    void push_callback_frame(VerifierState& state, uint32_t callsite, uint32_t function,
+                             const std::vector<RegState>& args, int32_t helper);
+    void verify_global_function(uint32_t function);
+    void check_global_call(Path& path, uint32_t function);
+
+    // State utilities.
+    uint32_t new_id() { return ++next_id_; }
+    void mark_ptr_or_null(VerifierState& state, uint32_t id, bool is_null);
+    void invalidate_packet_pointers(VerifierState& state);
+    void propagate_scalar_bounds(VerifierState& state, const RegState& reg);
+    const RegState& read_reg(Path& path, int regno);
+    std::string describe_origin(const RegState& reg) const;
+    std::string source_at(uint32_t pc) const;
+    std::string insn_text(uint32_t pc) const;
+    std::string describe_state(const VerifierState& state, const std::vector<int>& regs) const;
+    std::string describe_path(uint32_t history) const;
+    void log_state(const Path& path);
+
+    const VerifierInput& input_;
+    std::span<const Insn> prog_;
+    const ProgramType& type_;
+    ProgramInfo info_;
+    bool privileged_;
+
+    std::vector<Path> worklist_;
+    std::vector<StoredState> stored_;
+    std::vector<std::vector<uint32_t>> states_at_;
+    std::vector<uint16_t> joins_at_;
+    std::vector<BranchStep> history_;
+    std::vector<bool> visited_;
+    // Per instruction: how it touched memory (0 none yet, 1 context, 2 other), and the context
+    // access it made, so that one instruction does the same kind of access on every path.
+    std::vector<uint8_t> access_kind_;
+    std::vector<ContextAccess> ctx_access_;
+    std::vector<uint32_t> stack_depth_;           // per function: deepest byte touched
+    std::vector<std::vector<uint32_t>> callees_;  // per function: functions it calls
+    std::vector<int8_t> global_verified_;         // per function: 0 not yet, 1 ok
+    uint32_t next_id_ = 0;
+    uint64_t visited_insns_ = 0;
+    uint64_t budget_;
+    const Path* current_ = nullptr;  // for messages
+    VerifierReport report_;
+};
+
+}  // namespace xbpf::verifier

@@ -1,0 +1,170 @@
+// Path exploration: a depth-first walk over paths with a work list of pending branches, states
+// stored at join points, and pruning of a path whose state a completely explored state covers.
+// docs/verifier.md gives the termination argument: a path is only pruned against a state whose
+// every continuation was explored to its end (or, at a callback's entry, whose helper bounds the
+// number of calls); loops are otherwise followed iteration by iteration, within the budget.
+#include <fmt/format.h>
+#include <algorithm>
+#include <unordered_map>
+
+#include "verifier/analyzer.hpp"
+
+namespace xbpf::verifier {
+
+namespace {
+
+// A point with this many stored states starts joining new arrivals into an explored one.
+constexpr size_t kJoinThreshold = 8;
+// After this many joins at one point, bounds that keep growing jump to their limits.
+constexpr uint16_t kWidenAfter = 4;
+// Stored states per point; complete ones are evicted beyond it (bounding memory).
+constexpr size_t kMaxStatesPerPoint = 24;
+
+}  // namespace
+
+void reject(uint32_t pc, std::string reason, std::vector<int> regs) {
+    throw Rejection{pc, std::move(reason), std::move(regs)};
+}
+
+void Analyzer::explore_from(Path initial) {
+    worklist_.push_back(std::move(initial));
+    while (!worklist_.empty()) {
+        Path path = std::move(worklist_.back());
+        worklist_.pop_back();
+        run_path(path);
+    }
+}
+
+void Analyzer::run_path(Path& path) {
+    current_ = &path;
+    while (true) {
+        const uint32_t pc = path.pc;
+        if (info_.is_prune_point(pc) && visit_prune_point(path)) {
+            finish_path(path);
+            return;
+        }
+        if (++visited_insns_ > budget_) {
+            reject(pc, fmt::format(
+                           "the program is too complex to verify: {} instructions were explored "
+                           "across all paths without finishing (the limit is {}); a loop may "
+                           "not have a bound the verifier can see, or branches multiply paths",
+                           visited_insns_ - 1, budget_));
+        }
+        visited_[pc] = true;
+        if (input_.options.verbose) log_state(path);
+        const auto next = step(path);
+        if (!next) {
+            finish_path(path);
+            return;
+        }
+        path.pc = *next;
+    }
+}
+
+void Analyzer::fork(const Path& from, uint32_t target, VerifierState state, bool taken) {
+    Path other;
+    other.state = std::move(state);
+    other.pc = target;
+    other.checkpoint = from.checkpoint;
+    history_.push_back(BranchStep{from.pc, taken, from.history});
+    other.history = static_cast<uint32_t>(history_.size() - 1);
+    if (other.checkpoint != Path::kNoCheckpoint) ++stored_[other.checkpoint].branches;
+    worklist_.push_back(std::move(other));
+}
+
+void Analyzer::finish_path(const Path& path) {
+    uint32_t idx = path.checkpoint;
+    while (idx != Path::kNoCheckpoint) {
+        StoredState& s = stored_[idx];
+        if (s.branches > 0 && --s.branches > 0) break;
+        idx = s.parent;
+    }
+}
+
+std::vector<LiveMask> Analyzer::live_masks(const VerifierState& state, uint32_t pc) const {
+    std::vector<LiveMask> live(state.frames.size());
+    for (size_t f = 0; f < state.frames.size(); ++f) {
+        const uint32_t at = f + 1 < state.frames.size() ? state.frames[f + 1].callsite + 1 : pc;
+        live[f] = at < prog_.size() ? info_.live_in(at) : LiveMask{0};
+    }
+    return live;
+}
+
+void Analyzer::clean_dead_registers(VerifierState& state, uint32_t pc) const {
+    const auto live = live_masks(state, pc);
+    std::unordered_map<uint32_t, int> scalar_ids;
+    for (size_t f = 0; f < state.frames.size(); ++f) {
+        auto& regs = state.frames[f].regs;
+        for (int r = 0; r < 10; ++r) {
+            if ((live[f] & (1u << r)) == 0) regs[static_cast<size_t>(r)] = RegState{};
+        }
+    }
+    // An id only one register holds links nothing: drop it so it does not block pruning.
+    auto count = [&scalar_ids](RegState& r) {
+        if (r.type == RegType::Scalar && r.id != 0) ++scalar_ids[r.id];
+    };
+    for_each_reg(
+        state, [](const RegState&) { return true; }, count);
+    for_each_reg(
+        state, [&](const RegState& r) { return r.type == RegType::Scalar && r.id != 0; },
+        [&](RegState& r) {
+            if (scalar_ids[r.id] < 2) r.id = 0;
+        });
+}
+
+bool Analyzer::visit_prune_point(Path& path) {
+    const uint32_t pc = path.pc;
+    clean_dead_registers(path.state, pc);
+    const auto live = live_masks(path.state, pc);
+    auto& list = states_at_[pc];
+    const bool callback_entry =
+        path.state.cur().callback && info_.function_starting_at(pc) >= 0 &&
+        static_cast<uint32_t>(info_.function_starting_at(pc)) == path.state.cur().function;
+    for (size_t i = list.size(); i-- > 0;) {
+        const StoredState& s = stored_[list[i]];
+        if (!s.state) continue;
+        if (s.branches == 0 || callback_entry) {
+            if (covers(*s.state, path.state, live, privileged_)) return true;
+        } else if (covers(*s.state, path.state, live, privileged_) &&
+                   covers(path.state, *s.state, live, privileged_)) {
+            reject(pc,
+                   "infinite loop: this instruction is reached again with exactly the same state, "
+                   "so nothing the loop does brings it closer to its exit");
+        }
+    }
+    if (list.size() >= kJoinThreshold) {
+        for (size_t i = list.size(); i-- > 0;) {
+            const StoredState& s = stored_[list[i]];
+            if (!s.state || s.branches != 0) continue;
+            VerifierState joined = path.state;
+            if (join_into(joined, *s.state, joins_at_[pc] >= kWidenAfter)) {
+                path.state = std::move(joined);
+                if (joins_at_[pc] < 0xffff) ++joins_at_[pc];
+                break;
+            }
+        }
+    }
+    if (list.size() >= kMaxStatesPerPoint) {
+        for (size_t i = 0; i < list.size(); ++i) {
+            StoredState& s = stored_[list[i]];
+            if (s.branches == 0 || !s.state) {
+                s.state.reset();
+                list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
+                break;
+            }
+        }
+        if (list.size() >= kMaxStatesPerPoint) return false;
+    }
+    StoredState s;
+    s.state = std::make_unique<VerifierState>(path.state);
+    s.pc = pc;
+    s.parent = path.checkpoint;
+    s.branches = 1;
+    stored_.push_back(std::move(s));
+    path.checkpoint = static_cast<uint32_t>(stored_.size() - 1);
+    list.push_back(path.checkpoint);
+    ++report_.stats.stored_states;
+    return false;
+}
+
+}  // namespace xbpf::verifier
