@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -35,7 +36,9 @@ namespace xbpf {
 // sections (plus the legacy prefixes old loaders accepted, such as `socket1` or `xdp_fwd`).
 struct SectionProgramType {
     ProgType prog_type = ProgType::Unspec;  // Unspec: the name does not say; the user must
-    AttachType expected_attach_type = AttachType::CgroupInetIngress;  // 0 when none
+    // The attach type the program is loaded with (BPF_PROG_LOAD's expected_attach_type);
+    // nullopt when the section names none (Linux then takes 0).
+    std::optional<AttachType> expected_attach_type;
     // What comes after the prefix: "sys_write" of "kprobe/sys_write", "syscalls/sys_enter_open"
     // of "tracepoint/syscalls/sys_enter_open"; empty when there is none.
     std::string attach_target;
@@ -110,8 +113,8 @@ struct ProgramSpec {
     std::string section;  // ELF section the program's own code comes from
     ProgramKind kind = ProgramKind::Entry;
     ProgType prog_type = ProgType::Unspec;  // from the section name; Unspec: caller decides
-    AttachType expected_attach_type = AttachType::CgroupInetIngress;  // 0 when none
-    std::string attach_target;  // see SectionProgramType::attach_target
+    std::optional<AttachType> expected_attach_type;  // see SectionProgramType
+    std::string attach_target;                       // see SectionProgramType::attach_target
     bool sleepable = false;
     // Slot index of the program's first instruction within its section.
     uint32_t section_insn = 0;

@@ -127,7 +127,10 @@ Status ElfFile::parse_sections(std::span<const uint8_t> bytes) {
                                  shstrndx, shnum));
     }
 
+    // Headers first, then names (so that errors about contents can name the section), then
+    // contents.
     std::vector<uint32_t> name_offsets(shnum);
+    std::vector<uint64_t> offsets(shnum);
     sections_.resize(shnum);
     for (uint32_t i = 0; i < shnum; ++i) {
         const uint64_t at = shoff + uint64_t{i} * elf::kSectionHeaderSize;
@@ -136,27 +139,30 @@ Status ElfFile::parse_sections(std::span<const uint8_t> bytes) {
         name_offsets[i] = file.u32(at + shdr::kName);
         s.type = file.u32(at + shdr::kType);
         s.flags = file.u64(at + shdr::kFlags);
-        const uint64_t offset = file.u64(at + shdr::kOffset);
+        offsets[i] = file.u64(at + shdr::kOffset);
         s.size = file.u64(at + shdr::kSize);
         s.link = file.u32(at + shdr::kLink);
         s.info = file.u32(at + shdr::kInfo);
         s.entry_size = file.u64(at + shdr::kEntsize);
-        if (s.type == elf::kSectionNobits || s.type == elf::kSectionNull) continue;
-        if (!file.has(offset, s.size)) {
-            return Error(fmt::format(
-                             "contents ({:#x} bytes at offset {:#x}) run past the end of the file "
-                             "({:#x} bytes)",
-                             s.size, offset, bytes.size()))
+    }
+    const auto load_contents = [&](ElfSection& s) -> Status {
+        if (s.type == elf::kSectionNobits || s.type == elf::kSectionNull) return {};
+        if (!file.has(offsets[s.index], s.size)) {
+            return Error(fmt::format("contents ({:#x} bytes at offset {:#x}) run past the end of "
+                                     "the file ({:#x} bytes)",
+                                     s.size, offsets[s.index], bytes.size()))
                 .in(s.label());
         }
-        s.data = file.slice(offset, s.size);
-    }
+        s.data = file.slice(offsets[s.index], s.size);
+        return {};
+    };
 
-    const ElfSection& names = sections_[shstrndx];
+    ElfSection& names = sections_[shstrndx];
     if (names.type != elf::kSectionStrtab) {
         return Error(fmt::format("section name table [{}] is not a string table (type {})",
                                  shstrndx, names.type));
     }
+    if (auto status = load_contents(names); !status) return status;
     relocation_sections_.resize(shnum);
     for (uint32_t i = 1; i < shnum; ++i) {
         auto name = string_in_table(names.data, name_offsets[i], "the section name table");
@@ -166,6 +172,9 @@ Status ElfFile::parse_sections(std::span<const uint8_t> bytes) {
         if ((s.type == elf::kSectionRel || s.type == elf::kSectionRela) && s.info < shnum) {
             relocation_sections_[s.info].push_back(i);
         }
+    }
+    for (auto& s : sections_) {
+        if (auto status = load_contents(s); !status) return status;
     }
     return {};
 }

@@ -241,6 +241,14 @@ class BtfMapReader {
             }
             out.spec.value_size = *value_size;
         }
+        // Maps of maps and prog arrays hold 4-byte ids: libbpf fills in the sizes such
+        // definitions usually leave out.
+        if (is_map_in_map(out.spec.type) || out.spec.type == MapType::ProgArray) {
+            if (out.spec.key_size == 0 && out.spec.type != MapType::HashOfMaps) {
+                out.spec.key_size = 4;
+            }
+            if (out.spec.value_size == 0) out.spec.value_size = 4;
+        }
         if (out.spec.inner && !is_map_in_map(out.spec.type)) {
             return Error(
                 fmt::format("has an inner map definition but its type {} is not a map "

@@ -8,6 +8,7 @@
 // or `kprobe_x` keep their historical meaning. Anything else (Cilium's `2/1`, `from-netdev`,
 // Suricata's `filter` ...) gives Unspec: the caller has to say what the program is.
 #include <array>
+#include <optional>
 #include <string_view>
 
 #include "xbpf/object.hpp"
@@ -25,13 +26,13 @@ struct SectionRule {
     std::string_view prefix;
     Match match;
     ProgType prog_type;
-    AttachType attach_type;
+    std::optional<AttachType> attach_type;
     bool sleepable = false;
 };
 
 using P = ProgType;
 using A = AttachType;
-constexpr A kNone = A::CgroupInetIngress;  // attach type 0: the program type's only hook
+constexpr std::optional<AttachType> kNone;  // the program type has a single hook
 
 // Longer prefixes come before the shorter ones they start with ("xdp.frags/cpumap" before
 // "xdp.frags", "raw_tp.w" before "raw_tp"); the first rule that matches wins.

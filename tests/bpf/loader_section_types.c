@@ -1,0 +1,50 @@
+// Loader test: section names and the program and attach types they stand for.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#define PROGRAM(section, name) \
+    SEC(section) int name(void *ctx) { return 0; }
+
+PROGRAM("kprobe/sys_write", on_write)
+PROGRAM("kretprobe/sys_read", on_read_return)
+PROGRAM("uprobe/bin/bash:readline", on_readline)
+PROGRAM("tracepoint/syscalls/sys_enter_open", on_open)
+PROGRAM("tp/sched/sched_switch", on_switch)
+PROGRAM("raw_tracepoint/sched_wakeup", on_wakeup)
+PROGRAM("raw_tp/task_rename", on_rename)
+PROGRAM("tp_btf/sched_process_fork", on_fork)
+PROGRAM("fentry/tcp_connect", on_connect)
+PROGRAM("fexit/tcp_close", on_close)
+PROGRAM("fentry.s/do_sys_open", on_open_sleepable)
+PROGRAM("lsm/file_open", on_file_open)
+PROGRAM("iter/task", on_task)
+PROGRAM("xdp", on_xdp)
+PROGRAM("xdp.frags", on_xdp_frags)
+PROGRAM("xdp/devmap", on_devmap)
+PROGRAM("perf_event", on_perf)
+PROGRAM("tc", on_tc)
+PROGRAM("tcx/ingress", on_tcx)
+PROGRAM("classifier", on_classifier)
+PROGRAM("action", on_action)
+PROGRAM("cgroup_skb/ingress", on_cgroup_ingress)
+PROGRAM("cgroup/skb", on_cgroup_skb)
+PROGRAM("cgroup/sock", on_sock)
+PROGRAM("cgroup/connect4", on_connect4)
+PROGRAM("cgroup/sendmsg6", on_sendmsg6)
+PROGRAM("cgroup/getsockopt", on_getsockopt)
+PROGRAM("cgroup/sysctl", on_sysctl)
+PROGRAM("cgroup/dev", on_dev)
+PROGRAM("sockops", on_sockops)
+PROGRAM("sk_skb/stream_parser", on_parse)
+PROGRAM("sk_msg", on_msg)
+PROGRAM("lwt_in", on_lwt_in)
+PROGRAM("flow_dissector", on_dissect)
+PROGRAM("syscall", on_syscall)
+PROGRAM("sk_lookup", on_lookup)
+PROGRAM("socket", on_socket)
+PROGRAM("socket7", on_legacy_socket)
+PROGRAM("xdp_legacy_name", on_legacy_xdp)
+PROGRAM("from-netdev", on_unknown)
+PROGRAM("2/1", on_numeric)
+
+char LICENSE[] SEC("license") = "GPL";
