@@ -108,23 +108,19 @@ HashTable::HashTable(const HashTableShape& shape, std::unique_ptr<MapMemory> mem
       host_value_size_(shape.percpu ? static_cast<uint32_t>(shape.cpus * value_stride_)
                                     : shape.value_size) {}
 
-HashTable::Header& HashTable::header() const noexcept {
+inline HashTable::Header& HashTable::header() const noexcept {
     return *reinterpret_cast<Header*>(base_);
 }
-HashTable::Bucket& HashTable::bucket(uint32_t b) const noexcept {
+inline HashTable::Bucket& HashTable::bucket(uint32_t b) const noexcept {
     return reinterpret_cast<Bucket*>(base_ + buckets_off_)[b];
 }
-HashTable::Element& HashTable::element(uint32_t e) const noexcept {
+inline HashTable::Element& HashTable::element(uint32_t e) const noexcept {
     return *reinterpret_cast<Element*>(base_ + elements_off_ + size_t{e} * elem_size_);
 }
-std::byte* HashTable::key_of(uint32_t e) const noexcept {
+inline std::byte* HashTable::key_of(uint32_t e) const noexcept {
     return base_ + elements_off_ + size_t{e} * elem_size_ + key_off_;
 }
-std::byte* HashTable::value(uint32_t e, uint32_t cpu) const noexcept {
-    if (shape_.percpu) return base_ + percpu_off_ + cpu * cpu_block_ + size_t{e} * value_stride_;
-    return base_ + elements_off_ + size_t{e} * elem_size_ + value_off_;
-}
-uint32_t HashTable::hash_key(const void* key) const noexcept {
+inline uint32_t HashTable::hash_key(const void* key) const noexcept {
     return static_cast<uint32_t>(hash_bytes(key, shape_.key_size, shape_.seed));
 }
 uint32_t HashTable::size() const noexcept {
@@ -133,7 +129,7 @@ uint32_t HashTable::size() const noexcept {
 
 // --- lock-free lookup ---------------------------------------------------------------------------
 
-uint32_t HashTable::find_validated(const void* key, uint32_t hash,
+inline uint32_t HashTable::find_validated(const void* key, uint32_t hash,
                                    uint32_t* seq_out) const noexcept {
     const uint32_t b = bucket_of(hash);
     // A walk longer than the pool means the chains changed under us: start again.
@@ -176,7 +172,7 @@ uint32_t HashTable::find(const void* key) const noexcept {
 
 // --- locked helpers -----------------------------------------------------------------------------
 
-uint32_t HashTable::find_locked(uint32_t b, const void* key, uint32_t hash,
+inline uint32_t HashTable::find_locked(uint32_t b, const void* key, uint32_t hash,
                                 std::atomic<uint32_t>** link_out) const noexcept {
     std::atomic<uint32_t>* link = &bucket(b).head;
     uint32_t l = link->load(std::memory_order_relaxed);
@@ -194,7 +190,7 @@ uint32_t HashTable::find_locked(uint32_t b, const void* key, uint32_t hash,
     return kNoElement;
 }
 
-bool HashTable::unlink_locked(uint32_t b, uint32_t e) noexcept {
+inline bool HashTable::unlink_locked(uint32_t b, uint32_t e) noexcept {
     std::atomic<uint32_t>* link = &bucket(b).head;
     uint32_t l = link->load(std::memory_order_relaxed);
     while (!is_nulls(l)) {
@@ -214,7 +210,7 @@ bool HashTable::unlink_locked(uint32_t b, uint32_t e) noexcept {
 
 // --- element pool -------------------------------------------------------------------------------
 
-uint32_t HashTable::pop_free() noexcept {
+inline uint32_t HashTable::pop_free() noexcept {
     Header& h = header();
     uint64_t head = h.free_head.load(std::memory_order_acquire);
     while (static_cast<uint32_t>(head) != 0) {
@@ -287,13 +283,13 @@ uint32_t HashTable::allocate() noexcept {
 
 // --- writing elements ---------------------------------------------------------------------------
 
-void HashTable::begin_write(uint32_t e) noexcept {
+inline void HashTable::begin_write(uint32_t e) noexcept {
     Element& el = element(e);
     el.seq.store(el.seq.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
 }
 
-void HashTable::end_write(uint32_t e) noexcept {
+inline void HashTable::end_write(uint32_t e) noexcept {
     Element& el = element(e);
     el.seq.store(el.seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
 }

@@ -64,7 +64,12 @@ class HashTable {
     // Lock-free: the element holding `key`, or kNoElement. LRU tables mark it referenced.
     uint32_t find(const void* key) const noexcept;
     // The value storage of element `elem` (per-CPU tables: slot `cpu`).
-    std::byte* value(uint32_t elem, uint32_t cpu) const noexcept;
+    std::byte* value(uint32_t elem, uint32_t cpu) const noexcept {
+        if (shape_.percpu) {
+            return base_ + percpu_off_ + cpu * cpu_block_ + size_t{elem} * value_stride_;
+        }
+        return base_ + elements_off_ + size_t{elem} * elem_size_ + value_off_;
+    }
 
     // bpf_map_update_elem / BPF_MAP_UPDATE_ELEM semantics and errors.
     long update(const void* key, const void* value, uint64_t flags, ValueSource source) noexcept;

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "runtime/maps/word_copy.hpp"
+
 namespace xbpf::maps {
 
 inline uint64_t mix64(uint64_t x) {
@@ -22,6 +24,16 @@ inline uint64_t mix64(uint64_t x) {
 
 inline uint64_t hash_bytes(const void* data, size_t size, uint64_t seed) {
     const auto* p = static_cast<const uint8_t*>(data);
+    if (size <= 8) {
+        // The common short keys (u32, u64, small structs): one mixing round is enough.
+        uint64_t w;
+        if (size == 8) {
+            std::memcpy(&w, p, 8);
+        } else {
+            w = tail_word(p, size);
+        }
+        return mix64(w ^ seed ^ (size * 0x9e3779b97f4a7c15ULL));
+    }
     uint64_t h = seed ^ (size * 0x9e3779b97f4a7c15ULL);
     size_t off = 0;
     for (; off + 8 <= size; off += 8) {
@@ -31,8 +43,7 @@ inline uint64_t hash_bytes(const void* data, size_t size, uint64_t seed) {
         h = (h << 27) | (h >> 37);
     }
     if (off < size) {
-        uint64_t w = 0;
-        std::memcpy(&w, p + off, size - off);
+        const uint64_t w = tail_word(p + off, size - off);
         h = (h ^ mix64(w + 0x94d049bb133111ebULL)) * 0xbf58476d1ce4e5b9ULL;
     }
     return mix64(h);

@@ -29,6 +29,8 @@ MapMemory::~MapMemory() {
 
 namespace {
 
+constexpr size_t kHugePageSize = 2u << 20;
+
 size_t round_up_pages(size_t n) {
     const size_t page = map_page_size();
     return (n + page - 1) / page * page;
@@ -45,6 +47,8 @@ class PrivateMapMemory final : public MapMemoryProvider {
             return Error(
                 fmt::format("cannot map {} bytes for a map: {}", mapped, std::strerror(errno)));
         }
+        // Large maps are looked up at random: huge pages spare most TLB misses.
+        if (mapped >= kHugePageSize) madvise(p, mapped, MADV_HUGEPAGE);
         return std::make_unique<MapMemory>(static_cast<std::byte*>(p), mapped, mapped, -1);
     }
 

@@ -25,11 +25,33 @@ inline void store_word(void* storage, uint64_t v) {
     __atomic_store_n(static_cast<uint64_t*>(storage), v, __ATOMIC_RELAXED);
 }
 
+// Up to 7 bytes as the low bytes of a word (fixed-size copies, so no library call).
+inline uint64_t tail_word(const uint8_t* p, size_t n) {
+    uint64_t w = 0;
+    if (n & 4) {
+        uint32_t v;
+        std::memcpy(&v, p, 4);
+        w = v;
+        p += 4;
+    }
+    if (n & 2) {
+        uint16_t v;
+        std::memcpy(&v, p, 2);
+        w |= uint64_t{v} << ((n & 4) * 8);
+        p += 2;
+    }
+    if (n & 1) w |= uint64_t{*p} << ((n & 6) * 8);
+    return w;
+}
+
 // Reads `size` bytes of a buffer as words, the last one zero-padded.
 inline uint64_t buffer_word(const uint8_t* src, size_t offset, size_t size) {
-    uint64_t w = 0;
-    std::memcpy(&w, src + offset, size - offset >= 8 ? 8 : size - offset);
-    return w;
+    if (size - offset >= 8) {
+        uint64_t w;
+        std::memcpy(&w, src + offset, 8);
+        return w;
+    }
+    return tail_word(src + offset, size - offset);
 }
 
 // storage (padded) <- buffer of `size` bytes.
