@@ -8,6 +8,7 @@
 #include "runtime/maps/hashing.hpp"
 #include "runtime/maps/spin_lock.hpp"
 #include "runtime/maps/word_copy.hpp"
+#include "xbpf/map.hpp"
 #include "xbpf/map_spec.hpp"
 
 namespace xbpf::maps {
@@ -37,10 +38,15 @@ constexpr uint32_t kSpareElements = 64;
 }  // namespace
 
 struct HashTable::Header {
-    std::atomic<uint64_t> free_head{0};  // (ABA tag << 32) | (element + 1); 0: empty
-    std::atomic<uint32_t> fresh{0};      // elements below this have been handed out once
+    std::atomic<uint32_t> fresh{0};  // elements below this have been handed out once
     std::atomic<uint32_t> clock_hand{0};
     alignas(64) std::atomic<uint32_t> count{0};  // live elements, on its own line
+};
+
+// Free elements are kept on one list per CPU slot (each on its own cache line), so threads
+// that replace and delete elements do not contend on one list head.
+struct HashTable::FreeList {
+    alignas(64) std::atomic<uint64_t> head{0};  // (ABA tag << 32) | (element + 1); 0: empty
 };
 
 struct HashTable::Bucket {
@@ -71,16 +77,17 @@ Result<std::unique_ptr<HashTable>> HashTable::create(const HashTableShape& shape
     const size_t key_size = round_up8(shape.key_size);
     const size_t value_stride = round_up8(shape.value_size);
     const size_t elem_size = sizeof(Element) + key_size + (shape.percpu ? 0 : value_stride);
-    const size_t buckets_off = 128;
+    const uint32_t free_lists = nr_cpus();
+    const size_t buckets_off = 128 + free_lists * sizeof(FreeList);
     const size_t elements_off = (buckets_off + n_buckets * sizeof(Bucket) + 63) & ~size_t{63};
     const size_t percpu_off = (elements_off + capacity * elem_size + 63) & ~size_t{63};
     const size_t cpu_block = shape.percpu ? (capacity * value_stride + 63) & ~size_t{63} : 0;
     const size_t total = percpu_off + cpu_block * shape.cpus;
     auto region = memory.allocate(total, shape.prealloc);
     if (!region.ok()) return std::move(region).error();
-    auto table = std::unique_ptr<HashTable>(new HashTable(shape, std::move(*region), n_buckets,
-                                                          capacity, buckets_off, elements_off,
-                                                          elem_size, percpu_off, cpu_block));
+    auto table = std::unique_ptr<HashTable>(
+        new HashTable(shape, std::move(*region), n_buckets, capacity, free_lists, buckets_off,
+                      elements_off, elem_size, percpu_off, cpu_block));
     // The region is zeroed: the header is valid as is; buckets need their nulls markers.
     for (size_t b = 0; b < n_buckets; ++b) {
         table->bucket(static_cast<uint32_t>(b))
@@ -90,13 +97,14 @@ Result<std::unique_ptr<HashTable>> HashTable::create(const HashTableShape& shape
 }
 
 HashTable::HashTable(const HashTableShape& shape, std::unique_ptr<MapMemory> memory,
-                     size_t n_buckets, size_t capacity, size_t buckets_off, size_t elements_off,
-                     size_t elem_size, size_t percpu_off, size_t cpu_block)
+                     size_t n_buckets, size_t capacity, uint32_t free_lists, size_t buckets_off,
+                     size_t elements_off, size_t elem_size, size_t percpu_off, size_t cpu_block)
     : shape_(shape),
       memory_(std::move(memory)),
       base_(memory_->data()),
       n_buckets_(n_buckets),
       capacity_(capacity),
+      free_lists_(free_lists),
       buckets_off_(buckets_off),
       elements_off_(elements_off),
       elem_size_(elem_size),
@@ -130,7 +138,7 @@ uint32_t HashTable::size() const noexcept {
 // --- lock-free lookup ---------------------------------------------------------------------------
 
 inline uint32_t HashTable::find_validated(const void* key, uint32_t hash,
-                                   uint32_t* seq_out) const noexcept {
+                                          uint32_t* seq_out) const noexcept {
     const uint32_t b = bucket_of(hash);
     // A walk longer than the pool means the chains changed under us: start again.
     const size_t max_steps = capacity_ + 1;
@@ -173,7 +181,7 @@ uint32_t HashTable::find(const void* key) const noexcept {
 // --- locked helpers -----------------------------------------------------------------------------
 
 inline uint32_t HashTable::find_locked(uint32_t b, const void* key, uint32_t hash,
-                                std::atomic<uint32_t>** link_out) const noexcept {
+                                       std::atomic<uint32_t>** link_out) const noexcept {
     std::atomic<uint32_t>* link = &bucket(b).head;
     uint32_t l = link->load(std::memory_order_relaxed);
     while (!is_nulls(l)) {
@@ -210,38 +218,55 @@ inline bool HashTable::unlink_locked(uint32_t b, uint32_t e) noexcept {
 
 // --- element pool -------------------------------------------------------------------------------
 
-inline uint32_t HashTable::pop_free() noexcept {
-    Header& h = header();
-    uint64_t head = h.free_head.load(std::memory_order_acquire);
+inline HashTable::FreeList& HashTable::free_list(uint32_t i) const noexcept {
+    return reinterpret_cast<FreeList*>(base_ + 128)[i];
+}
+
+// A lock-free stack; the tag in the head's upper half defeats ABA.
+inline uint32_t HashTable::pop_from(FreeList& list) noexcept {
+    uint64_t head = list.head.load(std::memory_order_acquire);
     while (static_cast<uint32_t>(head) != 0) {
         const uint32_t e = static_cast<uint32_t>(head) - 1;
         const uint32_t next = element(e).free_next.load(std::memory_order_relaxed);
         const uint64_t replacement = (((head >> 32) + 1) << 32) | next;
-        if (h.free_head.compare_exchange_weak(head, replacement, std::memory_order_acquire,
-                                              std::memory_order_acquire)) {
+        if (list.head.compare_exchange_weak(head, replacement, std::memory_order_acquire,
+                                            std::memory_order_acquire)) {
             return e;
         }
     }
+    return kNoElement;
+}
+
+inline uint32_t HashTable::pop_free() noexcept {
+    const uint32_t own = this_cpu() % free_lists_;
+    uint32_t e = pop_from(free_list(own));
+    if (e != kNoElement) return e;
     // Never-used elements next: their pages are touched only now (lazily committed pools).
+    Header& h = header();
     uint32_t fresh = h.fresh.load(std::memory_order_relaxed);
     while (fresh < capacity_) {
         if (h.fresh.compare_exchange_weak(fresh, fresh + 1, std::memory_order_relaxed)) {
             return fresh;
         }
     }
+    // Then what other CPU slots freed.
+    for (uint32_t i = 1; i < free_lists_; ++i) {
+        e = pop_from(free_list((own + i) % free_lists_));
+        if (e != kNoElement) return e;
+    }
     return kNoElement;
 }
 
 void HashTable::release(uint32_t e) noexcept {
-    Header& h = header();
+    FreeList& list = free_list(this_cpu() % free_lists_);
     Element& el = element(e);
-    uint64_t head = h.free_head.load(std::memory_order_relaxed);
+    uint64_t head = list.head.load(std::memory_order_relaxed);
     uint64_t replacement;
     do {
         el.free_next.store(static_cast<uint32_t>(head), std::memory_order_relaxed);
         replacement = (((head >> 32) + 1) << 32) | (e + 1);
-    } while (!h.free_head.compare_exchange_weak(head, replacement, std::memory_order_release,
-                                                std::memory_order_relaxed));
+    } while (!list.head.compare_exchange_weak(head, replacement, std::memory_order_release,
+                                              std::memory_order_relaxed));
 }
 
 uint32_t HashTable::evict_one() noexcept {

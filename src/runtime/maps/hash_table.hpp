@@ -91,12 +91,13 @@ class HashTable {
 
   private:
     struct Header;
+    struct FreeList;
     struct Bucket;
     struct Element;
 
     HashTable(const HashTableShape& shape, std::unique_ptr<MapMemory> memory, size_t n_buckets,
-              size_t capacity, size_t buckets_off, size_t elements_off, size_t elem_size,
-              size_t percpu_off, size_t cpu_block);
+              size_t capacity, uint32_t free_lists, size_t buckets_off, size_t elements_off,
+              size_t elem_size, size_t percpu_off, size_t cpu_block);
 
     Header& header() const noexcept;
     Bucket& bucket(uint32_t b) const noexcept;
@@ -117,6 +118,8 @@ class HashTable {
     uint32_t allocate() noexcept;  // pool (and LRU eviction); kNoElement if none
     void release(uint32_t e) noexcept;
     uint32_t pop_free() noexcept;
+    FreeList& free_list(uint32_t i) const noexcept;
+    uint32_t pop_from(FreeList& list) noexcept;
     uint32_t evict_one() noexcept;
 
     void begin_write(uint32_t e) noexcept;
@@ -129,6 +132,7 @@ class HashTable {
     std::byte* base_;
     size_t n_buckets_;
     size_t capacity_;
+    uint32_t free_lists_;
     size_t buckets_off_;
     size_t elements_off_;
     size_t elem_size_;
