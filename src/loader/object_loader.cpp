@@ -143,7 +143,9 @@ Result<Object> load(std::span<const uint8_t> bytes, std::string name) {
     LinkBudget budget(kLinkBudgetBytes);
     // Programs of the program sections first, in section order; then `.text`'s functions.
     for (const bool text : {false, true}) {
-        for (const auto& [index, section] : *code) {
+        for (const auto& item : *code) {
+            const uint32_t index = item.first;
+            const CodeSection& section = item.second;
             if ((section.elf->name == ".text") != text) continue;
             for (const CodeFunction& entry : section.entry_points()) {
                 const auto where = [&] {
