@@ -22,6 +22,10 @@ struct Rejection {
     uint32_t pc = 0;
     std::string reason;
     std::vector<int> regs;  // registers whose state the message shows
+    // Filled in as the rejection leaves the path it happened on.
+    std::string state_text;
+    std::string path_text;
+    bool described = false;
 };
 
 [[noreturn]] void reject(uint32_t pc, std::string reason, std::vector<int> regs = {});
@@ -134,6 +138,7 @@ class Analyzer {
     std::vector<std::vector<uint32_t>> callees_;  // per function: functions it calls
     std::vector<int8_t> global_verified_;         // per function: 0 not yet, 1 ok
     uint32_t next_id_ = 0;
+    size_t stored_bytes_ = 0;
     uint64_t visited_insns_ = 0;
     uint64_t budget_;
     const Path* current_ = nullptr;  // for messages

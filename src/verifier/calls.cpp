@@ -43,6 +43,35 @@ std::string helper_label(const HelperDefinition& h) {
     return fmt::format("{}#{}", h.prototype.name, h.id);
 }
 
+// The value of `size` bytes a pointer to the stack points at, when they hold a known constant.
+std::optional<uint64_t> constant_stack_value(const VerifierState& st, const RegState& ptr,
+                                             uint32_t size) {
+    if (ptr.type != RegType::Stack || !ptr.value.is_const() || size == 0 || size > 8)
+        return std::nullopt;
+    const int64_t at =
+        static_cast<int64_t>(ptr.off) + static_cast<int64_t>(ptr.value.const_value());
+    if (at >= 0 || at < -kStackSize) return std::nullopt;
+    const FrameState& frame = st.frames[ptr.frame];
+    const StackSlot* slot = stack_slot(frame, static_cast<int32_t>(at));
+    if (slot == nullptr) return std::nullopt;
+    const int32_t start = -8 * ((-static_cast<int32_t>(at) - 1) / 8 + 1);
+    const auto k = static_cast<size_t>(at - start);
+    if (slot->spill_size == size && slot->spill_start == k && slot->spilled.is_scalar() &&
+        slot->spilled.value.is_const()) {
+        for (size_t b = k; b < k + size; ++b) {
+            if (slot->bytes[b] != StackByte::Spill) return std::nullopt;
+        }
+        uint64_t v = slot->spilled.value.const_value();
+        if (size < 8) v &= (uint64_t{1} << (size * 8)) - 1;
+        return v;
+    }
+    bool zero = k + size <= 8;
+    for (size_t b = k; zero && b < k + size; ++b)
+        zero = slot->bytes[b] == StackByte::Zero;
+    if (zero) return 0;
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<uint32_t> Analyzer::check_call(Path& path, const Insn& insn) {
@@ -234,6 +263,7 @@ std::optional<uint32_t> Analyzer::check_helper_call(Path& path, const Insn& insn
     uint64_t alloc_size = 0;
     uint32_t callback_target = 0;
     bool has_callback = false;
+    std::optional<uint64_t> const_key;
     RegState callback_ctx = RegState::scalar(Scalar::constant(0));
     const std::string label = helper_label(*h);
 
@@ -242,7 +272,7 @@ std::optional<uint32_t> Analyzer::check_helper_call(Path& path, const Insn& insn
         if (arg == HelperArg::None) break;
         const int regno = i + 1;
         const std::string what = fmt::format("argument {} of {}", regno, label);
-        const RegState& r = read_reg(path, regno);
+        const RegState& r = arg == HelperArg::Anything ? st.reg(regno) : read_reg(path, regno);
         auto need_map = [&]() -> const MapSpec& {
             if (map == nullptr) reject(pc, fmt::format("{}: no map argument precedes it", what));
             return *map;
@@ -283,6 +313,8 @@ std::optional<uint32_t> Analyzer::check_helper_call(Path& path, const Insn& insn
                 if (!r.is_scalar()) reject(pc, fmt::format("{} must be a number", what), {regno});
                 break;
             case HelperArg::Anything:
+                // Linux passes these through unchecked (trace_printk's unused arguments).
+                break;
             case HelperArg::KernelObject:
                 if (is_nullable(r.type) && arg == HelperArg::KernelObject) {
                     reject(pc, fmt::format("{} may be NULL: check it first", what), {regno});
@@ -309,6 +341,7 @@ std::optional<uint32_t> Analyzer::check_helper_call(Path& path, const Insn& insn
                 break;
             case HelperArg::MapKey:
                 check_mem_region(path, regno, need_map().key_size, false, true, what.c_str());
+                const_key = constant_stack_value(st, r, map->key_size);
                 break;
             case HelperArg::MapValue:
                 check_mem_region(path, regno, need_map().value_size, false, true, what.c_str());
@@ -493,7 +526,13 @@ std::optional<uint32_t> Analyzer::check_helper_call(Path& path, const Insn& insn
                 r0.read_only =
                     map->origin == MapOrigin::Rodata || (map->flags & map_flags::kRdonlyProg);
             }
-            if (nullable) r0.id = new_id();
+            // An array lookup with a constant key inside the array cannot fail (Linux 6.14+).
+            const bool array = map->type == MapType::Array || map->type == MapType::PercpuArray;
+            if (nullable && array && const_key && *const_key < map->max_entries) {
+                r0.type = RegType::MapValue;
+            } else if (nullable) {
+                r0.id = new_id();
+            }
             break;
         }
         case HelperRet::AllocMemOrNull: {

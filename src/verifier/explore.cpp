@@ -17,13 +17,29 @@ namespace {
 constexpr size_t kJoinThreshold = 8;
 // After this many joins at one point, bounds that keep growing jump to their limits.
 constexpr uint16_t kWidenAfter = 4;
-// Stored states per point; complete ones are evicted beyond it (bounding memory).
-constexpr size_t kMaxStatesPerPoint = 24;
+// Stored states per point; complete ones are evicted beyond it.
+constexpr size_t kMaxStatesPerPoint = 64;
+// Bytes of stored states in all (bounding memory): beyond it no new state is stored, which
+// only costs pruning opportunities.
+constexpr size_t kMaxStoredBytes = size_t{64} << 20;
+
+size_t state_bytes(const VerifierState& s) {
+    size_t bytes = sizeof(VerifierState) + s.refs.size() * sizeof(Reference);
+    for (const auto& f : s.frames) {
+        bytes += sizeof(FrameState) + f.stack.size() * sizeof(StackSlot) +
+                 f.callback_args.size() * sizeof(RegState);
+    }
+    return bytes;
+}
 
 }  // namespace
 
 void reject(uint32_t pc, std::string reason, std::vector<int> regs) {
-    throw Rejection{pc, std::move(reason), std::move(regs)};
+    Rejection r;
+    r.pc = pc;
+    r.reason = std::move(reason);
+    r.regs = std::move(regs);
+    throw r;
 }
 
 void Analyzer::explore_from(Path initial) {
@@ -31,7 +47,20 @@ void Analyzer::explore_from(Path initial) {
     while (!worklist_.empty()) {
         Path path = std::move(worklist_.back());
         worklist_.pop_back();
-        run_path(path);
+        try {
+            run_path(path);
+        } catch (Rejection& r) {
+            if (!r.described) {
+                r.described = true;
+                std::vector<int> regs = r.regs;
+                if (regs.empty() && r.pc < prog_.size()) regs = {prog_[r.pc].dst, prog_[r.pc].src};
+                std::sort(regs.begin(), regs.end());
+                regs.erase(std::unique(regs.begin(), regs.end()), regs.end());
+                r.state_text = describe_state(path.state, regs);
+                r.path_text = describe_path(path.history);
+            }
+            throw;
+        }
     }
 }
 
@@ -148,13 +177,23 @@ bool Analyzer::visit_prune_point(Path& path) {
         for (size_t i = 0; i < list.size(); ++i) {
             StoredState& s = stored_[list[i]];
             if (s.branches == 0 || !s.state) {
+                if (s.state) stored_bytes_ -= state_bytes(*s.state);
                 s.state.reset();
                 list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
                 break;
             }
         }
-        if (list.size() >= kMaxStatesPerPoint) return false;
+        if (list.size() >= kMaxStatesPerPoint) {
+            // Only states still being explored: drop the oldest (it only costs pruning).
+            StoredState& oldest = stored_[list.front()];
+            if (oldest.state) stored_bytes_ -= state_bytes(*oldest.state);
+            oldest.state.reset();
+            list.erase(list.begin());
+        }
     }
+    const size_t bytes = state_bytes(path.state);
+    if (stored_bytes_ + bytes > kMaxStoredBytes) return false;
+    stored_bytes_ += bytes;
     StoredState s;
     s.state = std::make_unique<VerifierState>(path.state);
     s.pc = pc;

@@ -87,18 +87,8 @@ VerifierReport Analyzer::run() {
             }
         }
         msg += r.reason + "\n";
-        if (current_ != nullptr) {
-            std::vector<int> regs = r.regs;
-            if (regs.empty()) {
-                const Insn& insn = prog_[r.pc];
-                regs = {insn.dst, insn.src};
-            }
-            std::sort(regs.begin(), regs.end());
-            regs.erase(std::unique(regs.begin(), regs.end()), regs.end());
-            const std::string state = describe_state(current_->state, regs);
-            if (!state.empty()) msg += "state:\n" + state;
-            msg += "path (branches from the start):\n" + describe_path(current_->history);
-        }
+        if (!r.state_text.empty()) msg += "state:\n" + r.state_text;
+        if (!r.path_text.empty()) msg += "path (branches from the start):\n" + r.path_text;
         report_.message = msg;
         report_.stats.visited_instructions = visited_insns_;
         return std::move(report_);

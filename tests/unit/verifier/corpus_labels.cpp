@@ -1,0 +1,111 @@
+#include "corpus_labels.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <memory>
+
+#include "xbpf/helpers.hpp"
+#include "xbpf/object.hpp"
+#include "xbpf/program_type.hpp"
+#include "xbpf/verifier.hpp"
+
+namespace xbpf::test {
+
+namespace {
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+    std::vector<std::string> fields;
+    std::string cur;
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+        const char c = line[i];
+        if (quoted) {
+            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+                cur += '"';
+                ++i;
+            } else if (c == '"') {
+                quoted = false;
+            } else {
+                cur += c;
+            }
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == ',') {
+            fields.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    fields.push_back(cur);
+    return fields;
+}
+
+}  // namespace
+
+std::vector<CorpusLabel> read_corpus_labels(const std::filesystem::path& csv) {
+    std::vector<CorpusLabel> labels;
+    std::ifstream in(csv);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        auto f = split_csv_line(line);
+        if (f.size() < 9) continue;
+        labels.push_back(CorpusLabel{f[0], f[1], f[2], f[3], f[5], f[6], f[8]});
+    }
+    return labels;
+}
+
+std::vector<CorpusResult> run_corpus(const std::filesystem::path& corpus) {
+    std::vector<CorpusResult> results;
+    std::map<std::string, std::shared_ptr<Result<Object>>> objects;
+    for (const auto& label : read_corpus_labels(corpus / "labels.csv")) {
+        CorpusResult r;
+        r.label = label;
+        const auto start = std::chrono::steady_clock::now();
+        const std::string key = label.dir + "/" + label.file;
+        auto& object = objects[key];
+        if (!object) object = std::make_shared<Result<Object>>(load_object_file(corpus / key));
+        auto finish = [&](std::string verdict, std::string message) {
+            r.verdict = std::move(verdict);
+            r.message = std::move(message);
+            r.seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            results.push_back(r);
+        };
+        if (!object->ok()) {
+            finish("reject", "load error: " + object->error().to_string());
+            continue;
+        }
+        const ProgramSpec* spec = nullptr;
+        for (const auto& p : (*object)->programs) {
+            if (p.section == label.section && p.name == label.function) spec = &p;
+        }
+        if (spec == nullptr) {
+            finish("reject", "the loader does not list this program");
+            continue;
+        }
+        // Where the label says Linux accepts the program as a tc program, verify it as one.
+        std::string type_name = label.prog_type.empty() ? "socket_filter" : label.prog_type;
+        if (label.why.find("as a tc (sched_cls) program") != std::string::npos)
+            type_name = "sched_cls";
+        auto type = ProgramTypeRegistry::global().find(type_name);
+        if (!type) {
+            finish("reject", "no contract for program type " + type_name);
+            continue;
+        }
+        VerifierInput input;
+        input.program = spec->insns;
+        input.type = type.get();
+        input.maps = (*object)->maps;
+        input.helpers = &HelperCatalog::linux_helpers();
+        input.origin = spec;
+        VerifierReport report = verify(input);
+        finish(report.accepted ? "accept" : "reject", report.message);
+    }
+    return results;
+}
+
+}  // namespace xbpf::test
