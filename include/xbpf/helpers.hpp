@@ -28,6 +28,7 @@ enum class HelperArg : uint8_t {
     MapKey,          // pointer to key_size readable bytes of the preceding Map argument's map
     MapValue,        // pointer to value_size readable bytes of the preceding Map argument's map
     MapValueUninit,  // pointer to value_size writable bytes the helper fills (pop, peek)
+    MapValueOrNull,  // as MapValue, or NULL (the initial value of sk/task/inode_storage_get)
     Mem,             // pointer to readable bytes; their count is the next argument (Size...)
     MemOrNull,       // as Mem, or NULL (then the size must be 0)
     MemUninit,       // pointer to writable bytes the helper fills; count is the next argument
@@ -42,6 +43,7 @@ enum class HelperArg : uint8_t {
     ConstString,      // pointer to a NUL-terminated string in read-only map memory
     AllocMem,         // a pointer from ringbuf_reserve, unmodified: the call releases it
     AllocSizeOrZero,  // a constant size for ringbuf_reserve
+    SpinLock,         // pointer to the struct bpf_spin_lock inside a map value
     KernelObject,     // a kernel object (socket, task, BTF id, timer, dynptr...): xbpf has none
 };
 
@@ -54,6 +56,7 @@ enum class HelperRet : uint8_t {
     AllocMemOrNull,      // pointer to `argument 2` bytes (ringbuf_reserve) or NULL: a reference
                          // that must be released (submit/discard) on every path
     KernelObjectOrNull,  // a kernel object pointer or NULL: xbpf treats it as opaque
+    KernelObject,        // a kernel object pointer, never NULL (get_current_task_btf...)
 };
 
 struct HelperPrototype {
@@ -65,7 +68,21 @@ struct HelperPrototype {
     bool changes_packet_data = false;
     // Linux allows it only to GPL-compatible programs.
     bool gpl_only = false;
+    // r0, when not NULL, is a reference the program must release on every path (the sockets of
+    // sk_lookup_tcp/udp, the record of ringbuf_reserve).
+    bool acquires_reference = false;
+    // The call releases the reference held in argument 1 (sk_release, ringbuf_submit/discard).
+    bool releases_first_argument = false;
 };
+
+// Callbacks (HelperArg::Func) receive, as Linux passes them:
+//   bpf_loop:              r1 = index (u64), r2 = the callback context; returns 0 to continue,
+//                          1 to stop
+//   bpf_for_each_map_elem: r1 = map, r2 = key, r3 = value, r4 = the callback context; returns
+//                          0 to continue, 1 to stop
+//   bpf_timer_set_callback: r1 = map, r2 = key, r3 = value (verify only)
+//   bpf_find_vma:          r1 = task, r2 = vma, r3 = the callback context (verify only)
+//   bpf_user_ringbuf_drain: r1 = dynptr, r2 = the callback context (verify only)
 
 // A helper: its prototype and, when xbpf can run it, its implementation (null: verify only).
 struct HelperDefinition {

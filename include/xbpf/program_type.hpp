@@ -24,24 +24,44 @@ enum class ContextFieldKind : uint8_t {
     PacketEnd,     // pointer one past the last byte (data_end)
     PacketMeta,    // pointer to the metadata before the packet (data_meta); it ends at data
     SocketOrNull,  // pointer to the struct bpf_sock of the packet, or NULL (__sk_buff.sk)
+    Socket,        // pointer to a struct bpf_sock, never NULL (bpf_sock_addr.sk)
+    FlowKeys,      // pointer to the struct bpf_flow_keys a flow dissector fills (56 bytes)
 };
+
+// Access widths as a bit mask: the bit for a width is the width itself (1, 2, 4, 8).
+namespace access_width {
+inline constexpr uint8_t k1 = 1;
+inline constexpr uint8_t k2 = 2;
+inline constexpr uint8_t k4 = 4;
+inline constexpr uint8_t k8 = 8;
+inline constexpr uint8_t kUpTo4 = k1 | k2 | k4;
+inline constexpr uint8_t kAny = k1 | k2 | k4 | k8;
+}  // namespace access_width
 
 // One field of the context struct as programs see it (the Linux uapi struct), and where the
 // runtime keeps it in the native context the program really receives.
+//
+// An access of `w` bytes at offset `o` is allowed when one field covers [o, o + w), w is in the
+// field's mask for the direction (read_widths or write_widths), and o is a multiple of w (Linux
+// requires natural alignment within the struct). So a 4-byte field with read_widths kUpTo4
+// allows Linux's "narrow loads" (a byte or half of it); an array such as __sk_buff.cb[5] is one
+// 20-byte field whose accesses may be of any width inside it.
 struct ContextField {
-    std::string name;     // "data", "data_end", "mark", "cb[0]"
+    std::string name;     // "data", "data_end", "mark", "cb"
     uint32_t offset = 0;  // in the uapi struct
     uint32_t size = 0;    // in the uapi struct (pointers are 4 bytes there: Linux's __u32 data)
     ContextFieldKind kind = ContextFieldKind::Scalar;
-    bool readable = true;
-    bool writable = false;
-    // Loads of part of a scalar field (1, 2 or 4 bytes of it at an offset inside it) are
-    // allowed, as Linux allows "narrow loads" of most fields.
-    bool narrow_reads = true;
-    // Where the field is in the native context: the offset and width the rewritten access uses.
-    // Pointer fields are 8 bytes natively.
+    uint8_t read_widths = 0;   // widths loads may use; 0: not readable
+    uint8_t write_widths = 0;  // widths stores may use; 0: not writable
+    // Where the field is in the native context: a scalar access at byte `o - offset` of the
+    // field goes to native_offset + (o - offset) with the same width; a pointer field is always
+    // read whole, as an 8-byte load at native_offset.
     uint32_t native_offset = 0;
-    uint8_t native_size = 0;
+    uint32_t native_size = 0;
+
+    bool readable() const { return read_widths != 0; }
+    bool writable() const { return write_widths != 0; }
+    bool is_pointer() const { return kind != ContextFieldKind::Scalar; }
 };
 
 // The range of r0 at exit that the type allows (cgroup programs: [0, 1]), inclusive.
@@ -58,8 +78,9 @@ struct ProgramType {
     // The accessible fields, sorted by offset. Bytes no field covers are inaccessible.
     std::vector<ContextField> fields;
     // Instead of fields: the context is plain memory of context_size bytes (a struct pt_regs,
-    // tracepoint or raw tracepoint arguments, a syscall program's argument block). Aligned reads
-    // of 1, 2, 4 or 8 bytes anywhere inside are allowed; writes only when this says so.
+    // raw tracepoint or fentry arguments, a syscall program's argument block). Aligned reads
+    // of 1, 2, 4 or 8 bytes anywhere inside are allowed; writes only when this says so. It is
+    // passed as is: accesses need no rewriting.
     bool context_is_plain_memory = false;
     bool plain_memory_writable = false;
     // Helper ids a program of this type may call.
@@ -77,6 +98,9 @@ struct ProgramType {
     // The field covering [offset, offset + size), or nullptr.
     const ContextField* field_at(uint32_t offset, uint32_t size) const;
     bool allows_helper(int32_t id) const;
+    // Whether a program may read (or write) `size` bytes at `offset` of the context: empty when
+    // it may, else why not ("__sk_buff.mark is read-only for socket_filter programs").
+    std::string check_access(uint32_t offset, uint32_t size, bool write) const;
 };
 
 // A context access the verifier proved: instruction `pc` reads or writes `size` bytes at
@@ -90,17 +114,24 @@ struct ContextAccess {
 
 // Rewrites verified context accesses to the native layout (a 32-bit load of xdp_md.data becomes
 // a 64-bit load of the native pointer), as Linux's convert_ctx_access does. Each access stays
-// one instruction, so jump offsets and line info are unchanged.
+// one instruction, so jump offsets and line info are unchanged. Fails (naming the instruction)
+// when an access is not a load or store of the context as recorded, or check_access refuses
+// it; plain-memory contexts need no change.
 Status rewrite_context_accesses(std::vector<Insn>& program, const ProgramType& type,
                                 const std::vector<ContextAccess>& accesses);
 
 // The registry of program types: Linux's, and any an embedder adds.
 class ProgramTypeRegistry {
   public:
+    // An empty registry (embedders and tests may keep their own); global() holds Linux's.
+    ProgramTypeRegistry();
+
     // Linux's program types, each with its contract (see docs/program-types.md).
     static ProgramTypeRegistry& global();
 
-    // Adds a type; fails if the id or the name is taken.
+    // Adds a type; fails if the id or the name is taken, or the contract is inconsistent
+    // (fields overlapping or out of order, a field outside context_size or the native context).
+    // Thread-safe, like the lookups.
     Status add(std::shared_ptr<const ProgramType> type);
     std::shared_ptr<const ProgramType> find(uint32_t id) const;
     std::shared_ptr<const ProgramType> find(std::string_view name) const;
