@@ -106,6 +106,11 @@ struct PrepareOptions {
     // Checked mode: instructions a run may execute before it is stopped (0: no limit).
     uint64_t instruction_budget = 10'000'000;
     LddwResolver resolve_lddw;
+    // JIT only: constant blinding for untrusted programs. Every constant the program supplies
+    // (ALU and jump immediates, stored immediates, lddw values) is emitted xor-ed with a random
+    // key and decoded at run time, so a program cannot place chosen bytes in executable memory.
+    // Results are unchanged; the code is slightly larger and slower.
+    bool blind_constants = false;
 };
 
 // Per-run options for checked mode.

@@ -1,0 +1,248 @@
+// Code layout: the entry trampoline, function prologues and epilogues, the instruction loop, the
+// cold stubs and the tables (see frame_layout.hpp for the conventions).
+#include "jit/x86_64/code_generator.hpp"
+
+#include "jit/x86_64/frame_layout.hpp"
+#include "jit/x86_64/runtime_support.hpp"
+#include "xbpf/isa.hpp"
+
+namespace xbpf::jit {
+
+using namespace x64;
+
+CodeGenerator::CodeGenerator(const CodegenInput& input)
+    : in_(input),
+      facts_(*input.facts),
+      out_{CodeBuffer(input.program.size() * 12 + 512), {}, {}},
+      a_(out_.code),
+      rng_(input.blinding_seed) {}
+
+GeneratedCode CodeGenerator::generate() {
+    CodeBuffer& c = out_.code;
+    const size_t n = in_.program.size();
+    first_pc_label_ = c.new_labels(n).id;
+    function_label_.resize(n);
+    landing_label_.resize(n);
+    for (uint32_t f : facts_.functions) {
+        function_label_[f] = c.new_label();
+        landing_label_[f] = c.new_label();
+    }
+    out_.entry = c.new_label();
+    main_entry_ = c.new_label();
+    unwind_zero_ = c.new_label();
+    fault_common_ = c.new_label();
+    tail_common_ = c.new_label();
+    landing_table_ = c.new_label();
+    helper_table_ = c.new_label();
+    out_.tail_entry = pc_label(0);
+
+    emit_entry_trampoline();
+
+    // The main program's entry: a prologue, then the registers the interpreter starts at zero.
+    c.ensure(64);
+    c.bind(main_entry_);
+    emit_prologue();
+    for (int r : {0, 6, 7, 8, 9})
+        a_.alu(AluOp::Xor, W32, kRegMap[r], kRegMap[r]);
+
+    for (size_t pc = 0; pc < n;) {
+        c.ensure(256);
+        if (facts_.is(pc, kFunctionStart) && pc != 0) emit_function_body_start(pc);
+        if (facts_.is(pc, kLoopHead)) c.align(16);
+        c.bind(pc_label(pc));
+        const size_t used = emit_instruction(pc);
+        // Instructions folded into this one (and an lddw's second slot) get the same position;
+        // nothing jumps to them (checked where instructions are fused).
+        for (size_t i = 1; i < used; ++i)
+            c.bind(pc_label(pc + i));
+        pc += used;
+    }
+
+    // Function 0 entered by a local call or callx: a plain prologue, then its first instruction.
+    c.ensure(64);
+    c.bind(function_label_[0]);
+    emit_prologue();
+    a_.jmp(pc_label(0));
+
+    emit_stubs();
+    emit_tables();
+    return std::move(out_);
+}
+
+void CodeGenerator::emit_entry_trampoline() {
+    // uint64_t entry(r1, r2, r3, r4, r5, RunContext* ctx): sets up the run block, calls the
+    // main function (so every eBPF frame, the first included, looks the same), returns r0.
+    CodeBuffer& c = out_.code;
+    c.ensure(64);
+    c.bind(out_.entry);
+    a_.push(kRunBlock);
+    a_.alu_imm(AluOp::Sub, W64, RSP, 16);
+    a_.store(W64, Mem{RSP, kRunBlockContext}, R9);
+    a_.mov(W64, kRunBlock, RSP);
+    a_.lea(W64, kScratch0, Mem{RSP, -kStackLimitDistance});
+    a_.store(W64, Mem{RSP, kRunBlockStackLimit}, kScratch0);
+    a_.call(main_entry_);
+    a_.alu_imm(AluOp::Add, W64, RSP, 16);
+    a_.pop(kRunBlock);
+    a_.ret();
+}
+
+void CodeGenerator::emit_prologue() {
+    // Saves the caller's r10 and r6..r9 (for the main frame: the host's callee-saved registers).
+    a_.push(RBP);
+    a_.push(RBX);
+    a_.push(R13);
+    a_.push(R14);
+    a_.push(R15);
+    a_.mov(W64, RBP, RSP);
+    a_.alu_imm(AluOp::Sub, W64, RSP, kFrameBytes);
+}
+
+void CodeGenerator::emit_epilogue() {
+    a_.mov(W64, RSP, RBP);
+    a_.pop(R15);
+    a_.pop(R14);
+    a_.pop(R13);
+    a_.pop(RBX);
+    a_.pop(RBP);
+    a_.ret();
+}
+
+void CodeGenerator::emit_function_body_start(size_t pc) {
+    // Execution that runs into a function's first instruction from the one before (legal, if
+    // odd) continues in the current frame, as in the interpreter: it skips the prologue.
+    if (facts_.is(pc - 1, kSecondSlot) || falls_through(in_.program[pc - 1])) a_.jmp(pc_label(pc));
+    out_.code.align(16);
+    out_.code.bind(function_label_[pc]);
+    emit_prologue();
+}
+
+Label CodeGenerator::stub(Stub::Kind kind, uint32_t pc, uint8_t reg) {
+    stubs_.push_back(Stub{kind, reg, pc, out_.code.new_label()});
+    return stubs_.back().label;
+}
+
+void CodeGenerator::emit_stubs() {
+    CodeBuffer& c = out_.code;
+    for (const Stub& s : stubs_) {
+        c.ensure(32);
+        c.bind(s.label);
+        a_.mov_imm32(RSI, s.pc);
+        switch (s.kind) {
+            case Stub::CallDepth:
+                a_.mov_imm32(RDX, kFaultCallDepth);
+                a_.jmp(fault_common_);
+                break;
+            case Stub::Callx:
+                a_.mov_imm32(RDX, kFaultCallx | static_cast<uint32_t>(s.reg) << 8);
+                a_.mov(W64, RCX, kScratch0);
+                a_.jmp(fault_common_);
+                break;
+            case Stub::TailCall: a_.jmp(tail_common_); break;
+        }
+    }
+
+    c.ensure(128);
+    // A helper asked for a tail call (esi = pc, r11 = ctx). Keep r0, look the target up,
+    // continue at its first instruction in this frame with the r1 the helper was given.
+    c.bind(tail_common_);
+    a_.store(W64, Mem{RSP, kSavedR0Offset}, RAX);
+    a_.mov(W64, RDI, kScratch0);
+    a_.movabs(RAX, reinterpret_cast<uintptr_t>(&take_tail_call));
+    a_.call_reg(RAX);
+    a_.test(W64, RAX, RAX);
+    a_.jcc(Cond::E, unwind_zero_);
+    a_.mov(W64, kScratch0, RAX);
+    a_.load(W64, RAX, Mem{RSP, kSavedR0Offset});
+    a_.load(W64, RDI, Mem{RSP, kSavedR1Offset});
+    a_.jmp_reg(kScratch0);
+
+    // A fault (esi = pc, edx = what, rcx = value): record it, then unwind.
+    c.bind(fault_common_);
+    a_.load(W64, RDI, Mem{kRunBlock, kRunBlockContext});
+    a_.movabs(RAX, reinterpret_cast<uintptr_t>(&record_fault));
+    a_.call_reg(RAX);
+    // Ends the run with r0 = 0 from any depth: restore the host's registers saved by the main
+    // frame's prologue (just below the run block) and return to the trampoline.
+    c.bind(unwind_zero_);
+    a_.lea(W64, RSP, Mem{kRunBlock, -(8 + kSavedRegisterBytes)});
+    a_.alu(AluOp::Xor, W32, RAX, RAX);
+    a_.pop(R15);
+    a_.pop(R14);
+    a_.pop(R13);
+    a_.pop(RBX);
+    a_.pop(RBP);
+    a_.ret();
+}
+
+void CodeGenerator::emit_tables() {
+    CodeBuffer& c = out_.code;
+    // callx landing table: one fixed-size slot per function, so "is this value a function of
+    // the program" is a range and alignment check.
+    c.ensure(facts_.functions.size() * kLandingSlotBytes + 32);
+    c.align(kLandingSlotBytes);
+    c.bind(landing_table_);
+    for (uint32_t f : facts_.functions) {
+        c.bind(landing_label_[f]);
+        a_.jmp(function_label_[f], /*keep_long=*/true);
+        for (int i = 5; i < kLandingSlotBytes; ++i)
+            a_.int3();
+    }
+    // Helper addresses by id, for calls through memory (no distance limit, unlike call rel32).
+    c.ensure(in_.helpers.size() * 8 + 16);
+    c.align(8);
+    c.bind(helper_table_);
+    for (HelperFn fn : in_.helpers)
+        c.u64(reinterpret_cast<uintptr_t>(fn));
+}
+
+size_t CodeGenerator::emit_instruction(size_t pc) {
+    const Insn& insn = in_.program[pc];
+    switch (insn_class(insn.opcode)) {
+        case op::ALU:
+        case op::ALU64: emit_alu(insn); return 1;
+        case op::LDX: emit_load(insn); return 1;
+        case op::ST:
+        case op::STX:
+            if ((insn.opcode & op::kModeMask) == op::ATOMIC) {
+                emit_atomic(insn);
+            } else {
+                emit_store(insn);
+            }
+            return 1;
+        case op::LD:
+            if (is_lddw(insn)) {
+                emit_lddw(pc);
+                return 2;
+            }
+            emit_legacy_load(insn);
+            return 1;
+        default: break;
+    }
+    // JMP and JMP32.
+    const uint8_t code = insn.opcode & op::kCodeMask;
+    const auto pc32 = static_cast<uint32_t>(pc);
+    switch (code) {
+        case op::JA: {
+            const auto target = static_cast<size_t>(branch_target(in_.program, pc));
+            if (target != pc + 1) a_.jmp(pc_label(target));
+            return 1;
+        }
+        case op::EXIT: emit_epilogue(); return 1;
+        case op::CALL:
+            if ((insn.opcode & op::kSourceMask) == op::X) {
+                emit_callx(pc32, insn);
+            } else if (insn.src == op::kCallLocal) {
+                emit_local_call(pc32, static_cast<size_t>(branch_target(in_.program, pc)));
+            } else {
+                emit_helper_call(pc32, insn.imm);
+            }
+            return 1;
+        default: {
+            if (const size_t used = try_emit_cmov(pc); used != 0) return used;
+            return emit_conditional_jump(pc, insn);
+        }
+    }
+}
+
+}  // namespace xbpf::jit

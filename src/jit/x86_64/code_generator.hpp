@@ -1,0 +1,106 @@
+// Translates a validated eBPF program into x86-64 code (frame_layout.hpp describes the
+// conventions). One pass over the instructions emits the code; cold paths (fault reports, tail
+// calls) go to stubs after the program, followed by the callx landing table and the helper table.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <span>
+#include <vector>
+
+#include "jit/x86_64/assembler.hpp"
+#include "jit/x86_64/code_buffer.hpp"
+#include "jit/x86_64/program_facts.hpp"
+#include "xbpf/engine.hpp"
+
+namespace xbpf::jit {
+
+struct CodegenInput {
+    std::span<const Insn> program;
+    const ProgramFacts* facts = nullptr;
+    // Helpers by id (null where the table has none); the program's calls were checked.
+    std::span<const HelperFn> helpers;
+    // Per slot: the value of the lddw starting there (pseudo sources already resolved; code
+    // addresses are the generator's own business).
+    std::span<const uint64_t> lddw_values;
+    bool bmi2 = true;
+    bool blind_constants = false;
+    uint64_t blinding_seed = 0;
+};
+
+struct GeneratedCode {
+    x64::CodeBuffer code;
+    x64::Label entry;       // uint64_t (r1, r2, r3, r4, r5, RunContext*)
+    x64::Label tail_entry;  // where a tail call into this program continues
+};
+
+class CodeGenerator {
+  public:
+    explicit CodeGenerator(const CodegenInput& input);
+    // Emits the whole program; call once.
+    GeneratedCode generate();
+
+  private:
+    using Reg = x64::Reg;
+    using Label = x64::Label;
+
+    // A cold path emitted after the program.
+    struct Stub {
+        enum Kind : uint8_t { CallDepth, Callx, TailCall } kind;
+        uint8_t reg;  // callx: the eBPF register holding the target
+        uint32_t pc;
+        Label label;
+    };
+
+    // ---- layout (code_generator.cpp) ----
+    void emit_entry_trampoline();
+    void emit_prologue();
+    void emit_epilogue();
+    void emit_function_body_start(size_t pc);
+    size_t emit_instruction(size_t pc);
+    void emit_stubs();
+    void emit_tables();
+    Label pc_label(size_t pc) const { return Label{first_pc_label_ + static_cast<uint32_t>(pc)}; }
+    Label stub(Stub::Kind kind, uint32_t pc, uint8_t reg = 0);
+
+    // ---- arithmetic (emit_alu.cpp) ----
+    void emit_alu(const Insn& insn);
+    void emit_alu_imm(const Insn& insn, x64::Width w, Reg dst);
+    void emit_divmod(const Insn& insn, x64::Width w, Reg dst);
+    void emit_divmod_reg(x64::Width w, Reg dst, Reg divisor, bool is_signed, bool is_mod,
+                         bool check_divisor);
+    void emit_shift(x64::ShiftOp op, x64::Width w, Reg dst, Reg count);
+    void emit_byteswap(const Insn& insn, Reg dst);
+    // Puts a program constant in `r`, blinded when blinding is on (never changes flags).
+    void load_constant(Reg r, uint64_t value, bool is32);
+    bool blinding() const { return in_.blind_constants; }
+
+    // ---- memory (emit_memory.cpp) ----
+    void emit_load(const Insn& insn);
+    void emit_store(const Insn& insn);
+    void emit_atomic(const Insn& insn);
+    void emit_legacy_load(const Insn& insn);
+    void emit_lddw(size_t pc);
+
+    // ---- control flow (emit_control.cpp) ----
+    size_t emit_conditional_jump(size_t pc, const Insn& insn);  // returns slots used
+    void emit_compare(const Insn& insn);
+    void emit_helper_call(uint32_t pc, int32_t id);
+    void emit_tail_call_check(uint32_t pc);
+    void emit_local_call(uint32_t pc, size_t target);
+    void emit_callx(uint32_t pc, const Insn& insn);
+    size_t try_emit_cmov(size_t pc);
+
+    const CodegenInput& in_;
+    const ProgramFacts& facts_;
+    GeneratedCode out_;
+    x64::Assembler a_;
+    uint32_t first_pc_label_ = 0;
+    std::vector<Label> function_label_;  // per slot, valid at function starts
+    std::vector<Label> landing_label_;   // per slot, valid at function starts
+    std::vector<Stub> stubs_;
+    Label main_entry_, unwind_zero_, fault_common_, tail_common_, landing_table_, helper_table_;
+    std::mt19937_64 rng_;
+};
+
+}  // namespace xbpf::jit

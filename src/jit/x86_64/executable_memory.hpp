@@ -1,0 +1,41 @@
+// Memory for generated code, kept W^X: mapped read-write, filled, then switched to read+execute
+// before any of it runs; never writable and executable at once. Unmapped on destruction.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "xbpf/error.hpp"
+
+namespace xbpf::jit {
+
+class ExecutableMemory {
+  public:
+    ExecutableMemory() = default;
+    ExecutableMemory(const ExecutableMemory&) = delete;
+    ExecutableMemory& operator=(const ExecutableMemory&) = delete;
+    ExecutableMemory(ExecutableMemory&& other) noexcept { swap(other); }
+    ExecutableMemory& operator=(ExecutableMemory&& other) noexcept {
+        swap(other);
+        return *this;
+    }
+    ~ExecutableMemory();
+
+    // Maps `size` bytes (rounded up to pages), readable and writable.
+    static Result<ExecutableMemory> allocate(size_t size);
+    // Makes the memory read+execute (and no longer writable).
+    Status seal();
+
+    uint8_t* data() const { return data_; }
+    size_t size() const { return size_; }
+    bool sealed() const { return sealed_; }
+
+  private:
+    void swap(ExecutableMemory& other) noexcept;
+
+    uint8_t* data_ = nullptr;
+    size_t size_ = 0;
+    bool sealed_ = false;
+};
+
+}  // namespace xbpf::jit

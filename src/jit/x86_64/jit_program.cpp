@@ -1,0 +1,133 @@
+// prepare_jit(): validation, helper and lddw resolution (the interpreter's rules and messages),
+// code generation, then the code copied into W^X memory.
+#include "jit/x86_64/jit_program.hpp"
+
+#include <random>
+
+#include <fmt/format.h>
+
+#include "jit/x86_64/code_generator.hpp"
+#include "jit/x86_64/program_facts.hpp"
+#include "xbpf/isa.hpp"
+
+namespace xbpf::jit {
+namespace {
+
+bool cpu_has_bmi2() {
+#if defined(__x86_64__)
+    return __builtin_cpu_supports("bmi2");
+#else
+    return false;
+#endif
+}
+
+}  // namespace
+
+Result<std::unique_ptr<JitProgram>> JitProgram::prepare(std::span<const Insn> program,
+                                                        const HelperTable& helpers,
+                                                        const PrepareOptions& options) {
+    if (options.checked) {
+        return Error(
+            "checked mode runs only in the interpreter (the oracle); the JIT has no checked mode");
+    }
+    if (!jit_available())
+        return Error("the x86-64 JIT is not available on this host; use the interpreter");
+    if (auto s = validate_program(program); !s) return std::move(s).error();
+
+    auto p = std::unique_ptr<JitProgram>(new JitProgram());
+    p->program_.assign(program.begin(), program.end());
+    for (size_t i = 0; i < helpers.size(); ++i)
+        p->helpers_.push_back(helpers.get(static_cast<int32_t>(i)));
+
+    // Helpers and lddw values are resolved now, with the interpreter's errors.
+    std::vector<uint64_t> lddw_values(program.size(), 0);
+    for (size_t pc = 0; pc < program.size(); ++pc) {
+        const Insn& insn = program[pc];
+        auto error_here = [pc](std::string message) {
+            return std::move(Error(std::move(message)).in(fmt::format("instruction {}", pc)));
+        };
+        if (insn.opcode == op::CALL_IMM && insn.src == op::kCallHelperBtf)
+            return error_here("calls to kernel functions (kfuncs) are not supported");
+        if (insn.opcode == op::CALL_IMM && insn.src == op::kCallHelper &&
+            (insn.imm < 0 || helpers.get(insn.imm) == nullptr)) {
+            std::string_view name = linux_helper_name(insn.imm);
+            return error_here(fmt::format("call to unknown helper {}{}{}", insn.imm,
+                                          name.empty() ? "" : " ", name));
+        }
+        if (!is_lddw(insn)) continue;
+        const Insn& hi = program[pc + 1];
+        uint64_t value = lddw_imm(insn, hi);
+        if (insn.src != op::kImm64 && insn.src != op::kImmCodeAddr) {
+            if (!options.resolve_lddw) {
+                return error_here(fmt::format(
+                    "lddw with pseudo source {} needs a loader to resolve it", insn.src));
+            }
+            auto resolved = options.resolve_lddw(insn, hi);
+            if (!resolved) return std::move(resolved).error().in(fmt::format("instruction {}", pc));
+            value = *resolved;
+        }
+        lddw_values[pc] = value;
+        ++pc;
+    }
+
+    const ProgramFacts facts = analyze_program(program);
+    CodegenInput input;
+    input.program = program;
+    input.facts = &facts;
+    input.helpers = p->helpers_;
+    input.lddw_values = lddw_values;
+    input.bmi2 = cpu_has_bmi2();
+    input.blind_constants = options.blind_constants;
+    if (options.blind_constants) input.blinding_seed = std::random_device{}();
+    GeneratedCode generated = CodeGenerator(input).generate();
+
+    const uint32_t size = generated.code.finish();
+    auto memory = ExecutableMemory::allocate(size);
+    if (!memory) return std::move(memory).error();
+    generated.code.copy_to(memory->data());
+    if (auto s = memory->seal(); !s) return std::move(s).error();
+    p->memory_ = std::move(*memory);
+    p->code_size_ = size;
+    p->entry_ = reinterpret_cast<Entry>(p->memory_.data() + generated.code.offset(generated.entry));
+    p->tail_entry_ = reinterpret_cast<uintptr_t>(p->memory_.data()) +
+                     generated.code.offset(generated.tail_entry);
+    return p;
+}
+
+uint64_t JitProgram::run(RunContext& ctx, std::span<const uint64_t> args, const RunOptions&) const {
+    ctx.engine = EngineKind::Jit;
+    uint64_t r[5] = {0, 0, 0, 0, 0};
+    const size_t n = args.size() < 5 ? args.size() : 5;
+    for (size_t i = 0; i < n; ++i)
+        r[i] = args[i];
+    return entry_(r[0], r[1], r[2], r[3], r[4], &ctx);
+}
+
+}  // namespace xbpf::jit
+
+namespace xbpf {
+
+Result<std::unique_ptr<Executable>> prepare_jit(std::span<const Insn> program,
+                                                const HelperTable& helpers,
+                                                const PrepareOptions& options) {
+    auto p = jit::JitProgram::prepare(program, helpers, options);
+    if (!p) return std::move(p).error();
+    return std::unique_ptr<Executable>(std::move(*p));
+}
+
+bool jit_available() {
+#if defined(__x86_64__)
+    // Some hosts forbid executable mappings (SELinux execmem, PaX): try once.
+    static const bool available = [] {
+        auto memory = jit::ExecutableMemory::allocate(1);
+        if (!memory) return false;
+        memory->data()[0] = 0xc3;  // ret
+        return memory->seal().ok();
+    }();
+    return available;
+#else
+    return false;
+#endif
+}
+
+}  // namespace xbpf
