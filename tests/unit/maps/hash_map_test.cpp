@@ -241,3 +241,34 @@ TEST(LruPercpuHash, WorksAsPercpuAndEvicts) {
 
 }  // namespace
 }  // namespace xbpf
+
+namespace xbpf {
+namespace {
+
+TEST(HashMap, FrozenAndReadOnlyMapsRefuseHostWrites) {
+    auto map = test::make_map(MapType::Hash, 4, 4, 8);
+    uint32_t k = 1, v = 2, count = 1, token = 0;
+    ASSERT_EQ(map->update_elem(&k, &v), 0);
+    ASSERT_EQ(map->freeze(), 0);
+    EXPECT_EQ(map->update_elem(&k, &v), -EPERM);
+    EXPECT_EQ(map->delete_elem(&k), -EPERM);
+    EXPECT_EQ(map->lookup_and_delete_elem(&k, &v), -EPERM);
+    EXPECT_EQ(map->update_batch(&k, &v, count), -EPERM);
+    EXPECT_EQ(map->delete_batch(&k, count), -EPERM);
+    EXPECT_EQ(map->lookup_and_delete_batch(nullptr, &token, &k, &v, count), -EPERM);
+    EXPECT_EQ(map->lookup_elem(&k, &v), 0);
+    EXPECT_EQ(map->update(&k, &v, 0), 0);  // programs may still write
+}
+
+TEST(HashMap, LargeMapWithoutPreallocIsCheapToCreate) {
+    // 4M entries of 64-byte values: the pool is reserved, not committed, until used.
+    auto map = test::make_map(MapType::Hash, 8, 64, 4u << 20, map_flags::kNoPrealloc);
+    ASSERT_NE(map, nullptr);
+    uint64_t k = 42;
+    uint8_t v[64] = {7};
+    ASSERT_EQ(map->update_elem(&k, v), 0);
+    EXPECT_EQ(test::read_as<uint8_t>(map->lookup(&k)), 7);
+}
+
+}  // namespace
+}  // namespace xbpf

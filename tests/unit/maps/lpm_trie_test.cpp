@@ -211,3 +211,33 @@ TEST(LpmTrie, ManyRandomPrefixesAgreeWithLinearScan) {
 
 }  // namespace
 }  // namespace xbpf
+
+namespace xbpf {
+namespace {
+
+TEST(LpmTrie, GenericBatchCommands) {
+    auto map = trie(sizeof(Key4));
+    Key4 keys[3] = {v4("10.0.0.0", 8), v4("10.1.0.0", 16), v4("172.16.0.0", 12)};
+    uint32_t values[3] = {1, 2, 3};
+    uint32_t count = 3;
+    ASSERT_EQ(map->update_batch(keys, values, count), 0);
+    EXPECT_EQ(count, 3u);
+    EXPECT_EQ(map->batch_token_size(), sizeof(Key4));
+    Key4 out_keys[3], token;
+    uint32_t out_values[3];
+    count = 3;
+    EXPECT_EQ(map->lookup_batch(nullptr, &token, out_keys, out_values, count), 0);
+    EXPECT_EQ(count, 3u);
+    count = 3;
+    EXPECT_EQ(map->lookup_batch(&token, &token, out_keys, out_values, count), -ENOENT);
+    EXPECT_EQ(count, 0u);
+    count = 3;
+    ASSERT_EQ(map->delete_batch(keys, count), 0);
+    Key4 next;
+    EXPECT_EQ(map->get_next_key(nullptr, &next), -ENOENT);
+    EXPECT_EQ(map->lookup_and_delete_batch(nullptr, &token, out_keys, out_values, count),
+              -kENOTSUPP);
+}
+
+}  // namespace
+}  // namespace xbpf
