@@ -9,8 +9,11 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "xbpf/engine.hpp"
@@ -119,5 +122,27 @@ class HelperCatalog {
     std::vector<HelperDefinition> helpers_;  // sorted by id
     HelperTable table_;
 };
+
+// Where bpf_trace_printk and bpf_trace_vprintk write, one message per call: xbpf's trace_pipe.
+// The host reads it; many threads may write at once. Keeps the latest `capacity` messages.
+class TraceLog {
+  public:
+    explicit TraceLog(size_t capacity = 4096) : capacity_(capacity) {}
+    // The log runs use when their host names none.
+    static TraceLog& global();
+
+    void write(std::string_view message);
+    // Removes and returns every message, oldest first.
+    std::vector<std::string> take();
+
+  private:
+    std::mutex mutex_;
+    std::deque<std::string> lines_;
+    size_t capacity_;
+};
+
+// Seeds the calling thread's bpf_get_prandom_u32 generator. Each thread starts from the same
+// fixed seed, so runs are reproducible; tests reseed to get a known sequence.
+void seed_prandom(uint64_t seed);
 
 }  // namespace xbpf

@@ -18,4 +18,15 @@ struct Implementation {
 // Every implemented helper, gathered from the per-family lists below.
 std::vector<Implementation> linux_implementations();
 
+// Per family, each defined in its own file.
+void add_map_helpers(std::vector<Implementation>& out);       // map_helpers.cpp
+void add_time_helpers(std::vector<Implementation>& out);      // time_helpers.cpp
+void add_process_helpers(std::vector<Implementation>& out);   // process_helpers.cpp
+void add_print_helpers(std::vector<Implementation>& out);     // print_helpers.cpp
+void add_ringbuf_helpers(std::vector<Implementation>& out);   // ringbuf_helpers.cpp
+void add_packet_helpers(std::vector<Implementation>& out);    // packet_helpers.cpp
+void add_checksum_helpers(std::vector<Implementation>& out);  // checksum_helpers.cpp
+void add_string_helpers(std::vector<Implementation>& out);    // string_helpers.cpp
+void add_control_helpers(std::vector<Implementation>& out);   // control_helpers.cpp
+
 }  // namespace xbpf::helpers
