@@ -175,7 +175,7 @@ TEST(VerifierRules, VariableOffsetsIntoMapValuesMustBeBounded) {
                               "and %r7, 127\nadd %r0, %r7\nldxb %r1, [%r0]\nmov %r0, 2\nexit\n"),
                   "outside", run);
     expect_reject(fmt::format("{}{}", base, "add %r0, %r7\nldxb %r1, [%r0]\nmov %r0, 2\nexit\n"),
-                  "outside", run);
+                  "not bounded", run);
 }
 
 TEST(VerifierRules, UninitialisedRegistersAreNotRead) {

@@ -5,9 +5,10 @@
 // (XBPF_SOUNDNESS_SECONDS, XBPF_SOUNDNESS_SEED).
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <chrono>
 #include <cstdlib>
-#include <fmt/format.h>
+#include <cstring>
 #include <random>
 
 #include "xbpf/engine.hpp"
@@ -30,8 +31,8 @@ ProgramType harness_type() {
     t.name = "soundness";
     t.context_size = 16;
     t.native_context_size = 32;
-    auto field = [](std::string name, uint32_t off, ContextFieldKind kind, uint32_t native, uint8_t nsize,
-                    uint8_t reads, uint8_t writes) {
+    auto field = [](std::string name, uint32_t off, ContextFieldKind kind, uint32_t native,
+                    uint8_t nsize, uint8_t reads, uint8_t writes) {
         ContextField f;
         f.name = std::move(name);
         f.offset = off;
@@ -46,7 +47,8 @@ ProgramType harness_type() {
     t.fields = {field("data", 0, ContextFieldKind::PacketStart, 0, 8, access_width::k4, 0),
                 field("data_end", 4, ContextFieldKind::PacketEnd, 8, 8, access_width::k4, 0),
                 field("len", 8, ContextFieldKind::Scalar, 16, 4, access_width::kUpTo4, 0),
-                field("mark", 12, ContextFieldKind::Scalar, 20, 4, access_width::kUpTo4, access_width::kUpTo4)};
+                field("mark", 12, ContextFieldKind::Scalar, 20, 4, access_width::kUpTo4,
+                      access_width::kUpTo4)};
     t.helpers = {1, 7};
     t.runnable = true;
     return t;
@@ -64,7 +66,8 @@ struct TestMap {
     uint8_t values[kEntries][kValueSize];
 };
 
-uint64_t lookup_helper(uint64_t map, uint64_t key_ptr, uint64_t, uint64_t, uint64_t, RunContext& ctx) {
+uint64_t lookup_helper(uint64_t map, uint64_t key_ptr, uint64_t, uint64_t, uint64_t,
+                       RunContext& ctx) {
     auto* m = reinterpret_cast<TestMap*>(map);
     uint32_t key = 0;
     std::memcpy(&key, reinterpret_cast<const void*>(key_ptr), sizeof(key));
@@ -85,9 +88,11 @@ class Generator {
     std::vector<Insn> program() {
         out_.clear();
         emit(make::mov64_reg(6, 1));
-        for (int r = 7; r <= 9; ++r) emit(make::mov64_imm(r, pick(0, 3)));
+        for (int r = 7; r <= 9; ++r)
+            emit(make::mov64_imm(r, pick(0, 3)));
         const int snippets = pick(1, 8);
-        for (int i = 0; i < snippets; ++i) snippet();
+        for (int i = 0; i < snippets; ++i)
+            snippet();
         emit(make::mov64_reg(0, 7));
         emit(make::alu64_imm(op::AND, 0, 3));
         emit(make::exit());
@@ -114,7 +119,9 @@ class Generator {
     void snippet() {
         switch (pick(0, 7)) {
             case 0: alu(); break;
-            case 1: emit(make::load(op::W, reg(), 6, static_cast<int16_t>(chance(80) ? 8 : 12))); break;
+            case 1:
+                emit(make::load(op::W, reg(), 6, static_cast<int16_t>(chance(80) ? 8 : 12)));
+                break;
             case 2: packet(); break;
             case 3: map(); break;
             case 4: stack(); break;
@@ -128,14 +135,15 @@ class Generator {
     }
 
     void alu() {
-        static const uint8_t ops[] = {op::ADD, op::SUB, op::MUL, op::DIV, op::OR, op::AND,
+        static const uint8_t ops[] = {op::ADD, op::SUB, op::MUL, op::DIV, op::OR,   op::AND,
                                       op::LSH, op::RSH, op::MOD, op::XOR, op::ARSH, op::MOV};
         const uint8_t code = ops[pick(0, 11)];
         const bool is64 = chance(60);
         const int dst = reg();
         if (chance(50)) {
             int32_t imm = pick(-20, 300);
-            if (code == op::LSH || code == op::RSH || code == op::ARSH) imm = pick(0, is64 ? 63 : 31);
+            if (code == op::LSH || code == op::RSH || code == op::ARSH)
+                imm = pick(0, is64 ? 63 : 31);
             if ((code == op::DIV || code == op::MOD) && imm == 0) imm = 3;
             emit(is64 ? make::alu64_imm(code, dst, imm) : make::alu32_imm(code, dst, imm));
         } else {
@@ -231,13 +239,21 @@ class Generator {
         Insn& insn = out_[at];
         if (is_lddw(insn) || (at > 0 && is_lddw(out_[at - 1]))) return;
         const uint8_t cls = insn_class(insn.opcode);
-        if (cls == op::LDX || cls == op::ST || cls == op::STX) insn.off = static_cast<int16_t>(insn.off + pick(-4, 4));
-        if (is_alu_class(insn.opcode) && (insn.opcode & op::kSourceMask) == op::K) insn.imm += pick(-4, 4);
+        if (cls == op::LDX || cls == op::ST || cls == op::STX)
+            insn.off = static_cast<int16_t>(insn.off + pick(-4, 4));
+        if (is_alu_class(insn.opcode) && (insn.opcode & op::kSourceMask) == op::K)
+            insn.imm += pick(-4, 4);
     }
 
     std::mt19937_64 rng_;
     std::vector<Insn> out_;
 };
+
+DisasmOptions indexed() {
+    DisasmOptions o;
+    o.indices = true;
+    return o;
+}
 
 struct CampaignCounts {
     uint64_t generated = 0, accepted = 0, runs = 0, faults = 0;
@@ -260,7 +276,8 @@ CampaignCounts run_campaign(uint64_t seed, double seconds) {
     std::mt19937_64 rng(seed ^ 0x5eed);
     CampaignCounts counts;
     const auto start = std::chrono::steady_clock::now();
-    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds) {
+    while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() <
+           seconds) {
         std::vector<Insn> program = gen.program();
         ++counts.generated;
         VerifierInput input;
@@ -287,14 +304,16 @@ CampaignCounts run_campaign(uint64_t seed, double seconds) {
         if (!exe.ok()) continue;
         for (int run = 0; run < 8; ++run) {
             std::vector<uint8_t> packet(static_cast<size_t>(rng() % 96));
-            for (auto& b : packet) b = static_cast<uint8_t>(rng());
+            for (auto& b : packet)
+                b = static_cast<uint8_t>(rng());
             NativeContext native{};
             native.data = reinterpret_cast<uint64_t>(packet.data());
             native.data_end = native.data + packet.size();
             native.len = static_cast<uint32_t>(rng());
             const MemoryRegion regions[] = {
                 MemoryRegion{reinterpret_cast<uintptr_t>(&native), sizeof(native), true, "context"},
-                MemoryRegion{reinterpret_cast<uintptr_t>(packet.data()), packet.size(), true, "packet"}};
+                MemoryRegion{reinterpret_cast<uintptr_t>(packet.data()), packet.size(), true,
+                             "packet"}};
             std::vector<MemoryRegion> dynamic;
             RunContext ctx;
             ctx.dynamic_regions = &dynamic;
@@ -305,9 +324,9 @@ CampaignCounts run_campaign(uint64_t seed, double seconds) {
             ++counts.runs;
             if (ctx.fault) {
                 ++counts.faults;
-                ADD_FAILURE() << "accepted program faulted at " << ctx.fault->pc << ": " << ctx.fault->message
-                              << "\n"
-                              << disassemble(program, DisasmOptions{.indices = true});
+                ADD_FAILURE() << "accepted program faulted at " << ctx.fault->pc << ": "
+                              << ctx.fault->message << "\n"
+                              << disassemble(program, indexed());
                 break;
             }
         }
@@ -321,8 +340,9 @@ TEST(VerifierSoundness, AcceptedRandomProgramsNeverFault) {
     if (const char* s = std::getenv("XBPF_SOUNDNESS_SECONDS")) seconds = std::atof(s);
     if (const char* s = std::getenv("XBPF_SOUNDNESS_SEED")) seed = std::strtoull(s, nullptr, 10);
     const CampaignCounts c = run_campaign(seed, seconds);
-    std::cout << fmt::format("soundness: {} programs generated, {} accepted, {} checked runs, {} faults\n",
-                             c.generated, c.accepted, c.runs, c.faults);
+    std::cout << fmt::format(
+        "soundness: {} programs generated, {} accepted, {} checked runs, {} faults\n", c.generated,
+        c.accepted, c.runs, c.faults);
     EXPECT_EQ(c.faults, 0u);
     EXPECT_GT(c.accepted, c.generated / 10) << "the generator should produce mostly valid programs";
 }
