@@ -71,7 +71,8 @@ class CodeGenerator {
                          bool check_divisor);
     void emit_shift(x64::ShiftOp op, x64::Width w, Reg dst, Reg count);
     void emit_byteswap(const Insn& insn, Reg dst);
-    // Puts a program constant in `r`, blinded when blinding is on (never changes flags).
+    // Puts a program constant in `r`, blinded when blinding is on (then flags change and
+    // r11, or r9 when r is r11, may be used too).
     void load_constant(Reg r, uint64_t value, bool is32);
     bool blinding() const { return in_.blind_constants; }
 

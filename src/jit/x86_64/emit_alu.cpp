@@ -33,6 +33,7 @@ bool is_shift(uint8_t code) {
 }  // namespace
 
 void CodeGenerator::load_constant(Reg r, uint64_t value, bool is32) {
+    // Uses r11 (r9 when r is r11) besides r; may change flags when blinding.
     if (!blinding()) {
         if (is32) {
             a_.mov_imm32(r, static_cast<uint32_t>(value));
@@ -42,13 +43,21 @@ void CodeGenerator::load_constant(Reg r, uint64_t value, bool is32) {
         return;
     }
     // The constant never appears in the code: a random key, and the value xor the key.
-    const auto key = static_cast<int32_t>(rng_());
+    const uint64_t key = rng_();
+    const auto key32 = static_cast<int32_t>(key);
     if (is32) {
-        a_.mov_imm32(r, static_cast<uint32_t>(value) ^ static_cast<uint32_t>(key));
-        a_.alu_imm(AluOp::Xor, W32, r, key);
+        a_.mov_imm32(r, static_cast<uint32_t>(value) ^ static_cast<uint32_t>(key32));
+        a_.alu_imm(AluOp::Xor, W32, r, key32);
+    } else if (fits_int32(static_cast<int64_t>(value))) {
+        // The upper half is all zeros or all ones, whatever the program chose.
+        a_.mov_imm64(r, value ^ static_cast<uint64_t>(static_cast<int64_t>(key32)));
+        a_.alu_imm(AluOp::Xor, W64, r, key32);
     } else {
-        a_.mov_imm64(r, value ^ static_cast<uint64_t>(static_cast<int64_t>(key)));
-        a_.alu_imm(AluOp::Xor, W64, r, key);
+        // A full 64-bit value needs a 64-bit key, which needs a second register.
+        const Reg other = r == kScratch0 ? kScratch2 : kScratch0;
+        a_.movabs(r, value ^ key);
+        a_.movabs(other, key);
+        a_.alu(AluOp::Xor, W64, r, other);
     }
 }
 

@@ -1,0 +1,444 @@
+// The interpreter's scenarios through the JIT: RFC 9669 corner cases, helpers, bpf-to-bpf calls
+// and their depth limit, callx, tail calls and their limit, legacy packet loads, pseudo lddw,
+// checked mode refused, many threads on one program. Each program also runs in the interpreter
+// and the two must agree.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "xbpf/engine.hpp"
+#include "xbpf/isa.hpp"
+
+namespace xbpf {
+namespace {
+
+struct Run {
+    uint64_t r0 = 0;
+    std::optional<Fault> fault;
+};
+
+class JitSemantics : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (!jit_available()) GTEST_SKIP() << "no JIT on this host";
+    }
+};
+
+// Runs `assembly` in the JIT and in the interpreter; expects the same r0 and fault.
+Run run(std::string_view assembly, std::vector<uint64_t> args = {}, const HelperTable& helpers = {},
+        const PrepareOptions& options = {}) {
+    auto program = assemble(assembly);
+    EXPECT_TRUE(program.ok()) << (program ? "" : program.error().to_string());
+    if (!program) return {};
+    auto jit = prepare_jit(*program, helpers, options);
+    EXPECT_TRUE(jit.ok()) << (jit ? "" : jit.error().to_string());
+    auto interp = prepare_interpreter(*program, helpers, options);
+    EXPECT_TRUE(interp.ok());
+    if (!jit || !interp) return {};
+    EXPECT_EQ((*jit)->engine(), EngineKind::Jit);
+    RunContext jit_ctx, interp_ctx;
+    Run r;
+    r.r0 = (*jit)->run(jit_ctx, args);
+    r.fault = jit_ctx.fault;
+    const uint64_t expected = (*interp)->run(interp_ctx, args);
+    EXPECT_EQ(jit_ctx.fault.has_value(), interp_ctx.fault.has_value()) << assembly;
+    if (jit_ctx.fault && interp_ctx.fault) {
+        // Messages agree word for word, except a code address (each engine has its own).
+        auto without_address = [](const std::string& m) { return m.substr(0, m.find(" = 0x")); };
+        EXPECT_EQ(without_address(jit_ctx.fault->message),
+                  without_address(interp_ctx.fault->message));
+        EXPECT_EQ(jit_ctx.fault->pc, interp_ctx.fault->pc);
+    } else {
+        EXPECT_EQ(r.r0, expected) << assembly;
+    }
+    return r;
+}
+
+uint64_t r0(std::string_view assembly) {
+    auto r = run(assembly);
+    EXPECT_FALSE(r.fault) << r.fault->message;
+    return r.r0;
+}
+
+TEST_F(JitSemantics, DivisionAndModuloCornerCases) {
+    EXPECT_EQ(r0("mov %r0, 7\nmov %r1, 0\ndiv %r0, %r1\nexit"), 0u);
+    EXPECT_EQ(r0("mov %r0, 7\nmov %r1, 0\nmod %r0, %r1\nexit"), 7u);
+    EXPECT_EQ(r0("lddw %r0, 0x100000007\nmov %r1, 0\nmod32 %r0, %r1\nexit"), 7u);
+    EXPECT_EQ(r0("lddw %r0, 0x100000007\nmod32 %r0, 0\nexit"), 7u);
+    EXPECT_EQ(r0("lddw %r0, 0x8000000000000000\nsdiv %r0, -1\nexit"), 0x8000000000000000u);
+    EXPECT_EQ(r0("lddw %r0, 0x8000000000000000\nmov %r1, -1\nsdiv %r0, %r1\nexit"),
+              0x8000000000000000u);
+    EXPECT_EQ(r0("lddw %r0, 0x8000000000000000\nsmod %r0, -1\nexit"), 0u);
+    EXPECT_EQ(r0("lddw %r0, 0x8000000000000000\nmov %r1, -1\nsmod %r0, %r1\nexit"), 0u);
+    EXPECT_EQ(r0("mov32 %r0, 0x80000000\nsdiv32 %r0, -1\nexit"), 0x80000000u);
+    EXPECT_EQ(r0("mov32 %r0, 0x80000000\nmov %r1, -1\nsdiv32 %r0, %r1\nexit"), 0x80000000u);
+    EXPECT_EQ(r0("mov %r0, -7\nsmod %r0, 2\nexit"), static_cast<uint64_t>(-1));
+    EXPECT_EQ(r0("mov %r0, 7\nsmod %r0, -2\nexit"), 1u);
+    EXPECT_EQ(r0("mov %r0, -1\ndiv %r0, -1\nexit"), 1u);
+    EXPECT_EQ(r0("mov32 %r0, -1\ndiv32 %r0, -1\nexit"), 1u);
+    EXPECT_EQ(r0("mov %r0, 100\ndiv %r0, 8\nexit"), 12u);
+    EXPECT_EQ(r0("mov %r0, 100\nmod %r0, 8\nexit"), 4u);
+    // Division touching r0 and r3, which x86 division itself uses.
+    EXPECT_EQ(r0("mov %r0, 5\nmov %r3, 100\ndiv %r3, %r0\nadd %r0, %r3\nexit"), 25u);
+    EXPECT_EQ(r0("mov %r0, 100\nmov %r3, 7\nmod %r0, %r3\nadd %r0, %r3\nexit"), 9u);
+    EXPECT_EQ(r0("mov %r0, 100\nmov %r3, 7\nmov %r4, 3\nsdiv %r3, %r4\nadd %r0, %r3\nexit"), 102u);
+    EXPECT_EQ(r0("mov %r3, 9\ndiv %r3, %r3\nmov %r0, %r3\nexit"), 1u);
+}
+
+TEST_F(JitSemantics, ShiftsAreMasked) {
+    EXPECT_EQ(r0("mov %r0, 1\nlsh %r0, 65\nexit"), 2u);
+    EXPECT_EQ(r0("mov %r0, 1\nmov %r1, 33\nlsh32 %r0, %r1\nexit"), 2u);
+    EXPECT_EQ(r0("mov %r0, -8\narsh %r0, 1\nexit"), static_cast<uint64_t>(-4));
+    EXPECT_EQ(r0("mov32 %r0, -8\narsh32 %r0, 1\nexit"), 0xfffffffcu);
+    // Shifts through r4 (rcx), the x86 shift-count register.
+    EXPECT_EQ(r0("mov %r4, 3\nmov %r0, 1\nlsh %r0, %r4\nexit"), 8u);
+    EXPECT_EQ(r0("mov %r4, 3\nlsh %r4, %r4\nmov %r0, %r4\nexit"), 24u);
+    EXPECT_EQ(r0("mov %r4, 256\nmov %r1, 4\nrsh %r4, %r1\nmov %r0, %r4\nexit"), 16u);
+    EXPECT_EQ(r0("lddw %r0, 0xffffffff00000001\nlsh32 %r0, 0\nexit"), 1u);
+}
+
+TEST_F(JitSemantics, ThirtyTwoBitResultsAreZeroExtended) {
+    EXPECT_EQ(r0("mov %r0, -1\nadd32 %r0, 0\nexit"), 0xffffffffu);
+    EXPECT_EQ(r0("mov %r0, -1\nmov32 %r0, %r0\nexit"), 0xffffffffu);
+    EXPECT_EQ(r0("mov %r0, 1\nneg32 %r0\nexit"), 0xffffffffu);
+    EXPECT_EQ(r0("mov %r1, -1\nmovsx832 %r0, %r1\nexit"), 0xffffffffu);
+    EXPECT_EQ(r0("mov %r1, 0x80\nmovsx864 %r0, %r1\nexit"), static_cast<uint64_t>(-128));
+    EXPECT_EQ(r0("mov %r0, -1\nmul32 %r0, 1\nexit"), 0xffffffffu);
+}
+
+TEST_F(JitSemantics, ByteSwaps) {
+    EXPECT_EQ(r0("lddw %r0, 0x1122334455667788\nbe16 %r0\nexit"), 0x8877u);
+    EXPECT_EQ(r0("lddw %r0, 0x1122334455667788\nle32 %r0\nexit"), 0x55667788u);
+    EXPECT_EQ(r0("lddw %r0, 0x1122334455667788\nbswap64 %r0\nexit"), 0x8877665544332211u);
+    EXPECT_EQ(r0("lddw %r6, 0x1122334455667788\nbe16 %r6\nmov %r0, %r6\nexit"), 0x8877u);
+}
+
+TEST_F(JitSemantics, AtomicsReturnOldValues) {
+    EXPECT_EQ(r0("stdw [%r10-8], 10\nmov %r1, 5\nlock fetch add [%r10-8], %r1\nmov %r0, %r1\nexit"),
+              10u);
+    EXPECT_EQ(r0("stdw [%r10-8], 10\nmov %r1, 5\nlock fetch add [%r10-8], %r1\nldxdw %r0, "
+                 "[%r10-8]\nexit"),
+              15u);
+    EXPECT_EQ(r0("stdw [%r10-8], 3\nmov %r0, 3\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\nldxdw %r0, "
+                 "[%r10-8]\nexit"),
+              9u);
+    EXPECT_EQ(r0("stdw [%r10-8], 3\nmov %r0, 4\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\nexit"), 3u);
+    EXPECT_EQ(r0("stw [%r10-8], -1\nmov %r1, 0\nlock fetch or32 [%r10-8], %r1\nmov %r0, %r1\nexit"),
+              0xffffffffu);
+    // Fetching and/or/xor loop on cmpxchg, which needs rax (r0): r0 must survive.
+    EXPECT_EQ(r0("stdw [%r10-8], 12\nmov %r0, 100\nmov %r2, 10\nlock fetch and [%r10-8], %r2\n"
+                 "add %r0, %r2\nldxdw %r2, [%r10-8]\nadd %r0, %r2\nexit"),
+              100u + 12 + 8);
+    EXPECT_EQ(r0("stdw [%r10-8], 12\nmov %r0, 10\nlock fetch xor [%r10-8], %r0\nldxdw %r2, "
+                 "[%r10-8]\nlsh %r2, 8\nadd %r0, %r2\nexit"),
+              12u + (6u << 8));
+    EXPECT_EQ(r0("lddw %r0, 0xffffffff00000003\nstw [%r10-8], 3\nmov %r1, 9\n"
+                 "lock cmpxchg32 [%r10-8], %r1\nexit"),
+              3u);
+}
+
+uint64_t add_args(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, RunContext& ctx) {
+    return a + b + c + d + e + reinterpret_cast<uintptr_t>(ctx.host);
+}
+
+TEST_F(JitSemantics, HelpersGetArgumentsAndContext) {
+    HelperTable helpers;
+    helpers.set(77, add_args);
+    auto program = assemble(
+        "mov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\nmov %r6, 1000\ncall 77\n"
+        "add %r0, %r6\nexit");
+    ASSERT_TRUE(program.ok());
+    auto exe = prepare_jit(*program, helpers);
+    ASSERT_TRUE(exe.ok());
+    RunContext ctx;
+    ctx.host = reinterpret_cast<void*>(100);
+    EXPECT_EQ((*exe)->run(ctx, {}), 1115u);
+    EXPECT_EQ(ctx.engine, EngineKind::Jit);
+}
+
+TEST_F(JitSemantics, PreparationErrorsMatchTheInterpreter) {
+    auto program = assemble("call 1\nexit");
+    ASSERT_TRUE(program.ok());
+    auto exe = prepare_jit(*program, HelperTable{});
+    ASSERT_FALSE(exe.ok());
+    EXPECT_EQ(exe.error().to_string(),
+              "instruction 0: call to unknown helper 1 bpf_map_lookup_elem");
+
+    auto fine = assemble("mov %r0, 0\nexit");
+    ASSERT_TRUE(fine.ok());
+    PrepareOptions checked;
+    checked.checked = true;
+    auto refused = prepare_jit(*fine, {}, checked);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().to_string().find("checked mode runs only in the interpreter"),
+              std::string::npos);
+
+    auto invalid = prepare_jit(std::vector<Insn>{make::mov64_imm(0, 1)}, {});
+    EXPECT_FALSE(invalid.ok());
+}
+
+TEST_F(JitSemantics, LocalCallsHaveTheirOwnFramesAndPreserveCalleeSaved) {
+    const char* program = R"(
+        mov %r6, 42
+        mov %r7, 43
+        mov %r8, 44
+        mov %r9, 45
+        stdw [%r10-8], 1
+        call local f
+        ldxdw %r1, [%r10-8]
+        add %r0, %r1
+        add %r0, %r6
+        add %r0, %r7
+        add %r0, %r8
+        add %r0, %r9
+        exit
+    f:
+        stdw [%r10-8], 1000
+        mov %r6, 0
+        mov %r7, 0
+        mov %r8, 0
+        mov %r9, 0
+        ldxdw %r0, [%r10-8]
+        exit
+    )";
+    EXPECT_EQ(r0(program), 1000u + 1 + 42 + 43 + 44 + 45);
+    // A callee reads its caller's frame through a pointer.
+    EXPECT_EQ(r0("stdw [%r10-8], 5\nmov %r1, %r10\ncall local f\nexit\nf:\nldxdw %r0, [%r1-8]\n"
+                 "exit\n"),
+              5u);
+    // Arguments in r1..r5 reach the callee.
+    EXPECT_EQ(
+        r0("mov %r1, 1\nmov %r2, 2\nmov %r3, 3\nmov %r4, 4\nmov %r5, 5\ncall local f\nexit\n"
+           "f:\nmov %r0, %r1\nadd %r0, %r2\nadd %r0, %r3\nadd %r0, %r4\nadd %r0, %r5\nexit\n"),
+        15u);
+}
+
+TEST_F(JitSemantics, CallDepthIsLimited) {
+    auto r = run("call local f\nexit\nf:\ncall local f\nexit\n");
+    ASSERT_TRUE(r.fault);
+    EXPECT_NE(r.fault->message.find("deeper than 8 frames"), std::string::npos) << r.fault->message;
+    std::string seven = "call local f1\nexit\n";
+    for (int i = 1; i <= 7; ++i) {
+        seven += fmt::format("f{}:\n", i);
+        seven += i < 7 ? fmt::format("call local f{}\nexit\n", i + 1)
+                       : std::string("mov %r0, 9\nexit\n");
+    }
+    EXPECT_EQ(r0(seven), 9u);
+    std::string eight = "call local f1\nexit\n";
+    for (int i = 1; i <= 8; ++i) {
+        eight += fmt::format("f{}:\n", i);
+        eight += i < 8 ? fmt::format("call local f{}\nexit\n", i + 1)
+                       : std::string("mov %r0, 9\nexit\n");
+    }
+    EXPECT_TRUE(run(eight).fault);
+    // Recursion into the main function is a call like any other.
+    EXPECT_TRUE(run("mov %r0, 1\ncall local -2\nexit").fault);
+}
+
+TEST_F(JitSemantics, CallxReachesFunctionsAndHelpers) {
+    EXPECT_EQ(r0("lddw %r2, func:f\ncall %r2\nexit\nf:\nmov %r0, 33\nexit\n"), 33u);
+    EXPECT_EQ(r0("lddw %r2, func:f\nlddw %r3, func:g\ncall %r3\nexit\nf:\nmov %r0, 33\nexit\n"
+                 "g:\nmov %r0, 44\nexit\n"),
+              44u);
+    HelperTable helpers;
+    helpers.set(77, add_args);
+    auto r = run(
+        "mov %r1, 1\nmov %r2, 0\nmov %r3, 0\nmov %r4, 0\nmov %r5, 0\nmov %r6, 77\ncall %r6\nexit",
+        {}, helpers);
+    EXPECT_EQ(r.r0, 1u);
+    auto bad = run("mov %r2, 123456\ncall %r2\nexit");
+    ASSERT_TRUE(bad.fault);
+    EXPECT_NE(bad.fault->message.find("neither a function"), std::string::npos);
+    // An address inside a function, or a helper id without a helper, is not a target either.
+    EXPECT_TRUE(run("lddw %r2, func:f\nadd %r2, 1\ncall %r2\nexit\nf:\nmov %r0, 33\nexit\n").fault);
+    EXPECT_TRUE(run("mov %r2, 76\ncall %r2\nexit", {}, helpers).fault);
+    // Unbounded recursion through callx hits the depth limit.
+    EXPECT_TRUE(
+        run("lddw %r2, func:f\ncall %r2\nexit\nf:\nlddw %r2, func:f\ncall %r2\nexit\n").fault);
+}
+
+TEST_F(JitSemantics, LegacyPacketLoads) {
+    auto program =
+        assemble("ldabsh 2\nmov %r6, %r0\nmov %r1, 1\nldindb %r1, 0\nadd %r0, %r6\nexit");
+    ASSERT_TRUE(program.ok());
+    auto exe = prepare_jit(*program, {});
+    ASSERT_TRUE(exe.ok());
+    const uint8_t packet[] = {0x00, 0x05, 0x12, 0x34};
+    RunContext ctx;
+    ctx.legacy_packet = packet;
+    ctx.legacy_packet_len = sizeof packet;
+    EXPECT_EQ((*exe)->run(ctx, {}), 0x1234u + 0x05);
+    for (const char* oob :
+         {"ldabsw 2\nmov %r0, 7\nexit", "ldabsb 4\nmov %r0, 7\nexit", "ldabsb -1\nmov %r0, 7\nexit",
+          "mov %r1, 3\nldindh %r1, 0\nmov %r0, 7\nexit",
+          "mov %r1, -1\nldindb %r1, 0\nmov %r0, 7\nexit",
+          "call local f\nmov %r0, 7\nexit\nf:\nldabsw 2\nmov %r0, 8\nexit"}) {
+        auto p = assemble(oob);
+        ASSERT_TRUE(p.ok()) << oob;
+        auto e = prepare_jit(*p, {});
+        ASSERT_TRUE(e.ok());
+        RunContext c;
+        c.legacy_packet = packet;
+        c.legacy_packet_len = sizeof packet;
+        EXPECT_EQ((*e)->run(c, {}), 0u) << oob;
+        EXPECT_FALSE(c.fault);
+    }
+    // In bounds at the very end, and a 32-bit wrap of src + imm.
+    auto edge = assemble(
+        "ldabsw 0\nmov %r6, %r0\nlddw %r1, 0x100000003\nldindb %r1, 0\n"
+        "add %r0, %r6\nexit");
+    ASSERT_TRUE(edge.ok());
+    auto e = prepare_jit(*edge, {});
+    ASSERT_TRUE(e.ok());
+    EXPECT_EQ((*e)->run(ctx, {}), 0x00051234u + 0x34);
+}
+
+TEST_F(JitSemantics, PseudoLddwNeedsAResolver) {
+    auto program = assemble("lddw %r1, map_idx:4\nmov %r0, %r1\nexit");
+    ASSERT_TRUE(program.ok());
+    auto unresolved = prepare_jit(*program, {});
+    ASSERT_FALSE(unresolved.ok());
+    EXPECT_NE(unresolved.error().to_string().find("needs a loader"), std::string::npos);
+    PrepareOptions options;
+    options.resolve_lddw = [](const Insn& lo, const Insn&) -> Result<uint64_t> {
+        return 0x1000u + lo.imm;
+    };
+    auto exe = prepare_jit(*program, {}, options);
+    ASSERT_TRUE(exe.ok());
+    RunContext ctx;
+    EXPECT_EQ((*exe)->run(ctx, {}), 0x1004u);
+    options.resolve_lddw = [](const Insn&, const Insn&) -> Result<uint64_t> {
+        return Error("no such map");
+    };
+    auto failed = prepare_jit(*program, {}, options);
+    ASSERT_FALSE(failed.ok());
+    EXPECT_EQ(failed.error().to_string(), "instruction 0: no such map");
+}
+
+// ---- tail calls ----
+
+const Executable* g_tail_target = nullptr;
+uint64_t tail_call_helper(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunContext& ctx) {
+    if (ctx.tail_calls_done >= RunContext::kMaxTailCalls) return static_cast<uint64_t>(-2);
+    ++ctx.tail_calls_done;
+    ctx.tail_call = g_tail_target;
+    return 0;
+}
+
+TEST_F(JitSemantics, TailCallReplacesTheProgramAndKeepsTheContext) {
+    HelperTable helpers;
+    helpers.set(12, tail_call_helper);
+    auto target = assemble("mov %r0, %r1\nadd %r0, 1\nexit");
+    auto caller = assemble("mov %r6, %r1\nmov %r1, %r6\ncall 12\nmov %r0, 99\nexit");
+    ASSERT_TRUE(target.ok() && caller.ok());
+    auto target_exe = prepare_jit(*target, helpers);
+    auto caller_exe = prepare_jit(*caller, helpers);
+    ASSERT_TRUE(target_exe.ok() && caller_exe.ok());
+    g_tail_target = target_exe->get();
+    RunContext ctx;
+    const uint64_t args[1] = {41};
+    EXPECT_EQ((*caller_exe)->run(ctx, args), 42u);
+    EXPECT_EQ(ctx.tail_calls_done, 1);
+    EXPECT_EQ(ctx.tail_call, nullptr);
+}
+
+TEST_F(JitSemantics, TailCallFromAFunctionReturnsToItsCaller) {
+    // As in the interpreter, a tail call in a bpf-to-bpf callee replaces the callee only.
+    HelperTable helpers;
+    helpers.set(12, tail_call_helper);
+    auto target = assemble("stdw [%r10-8], 7\nldxdw %r0, [%r10-8]\nexit");
+    auto caller = assemble(
+        "mov %r6, 1000\nstdw [%r10-8], 5\ncall local f\nldxdw %r1, [%r10-8]\nadd %r0, %r1\n"
+        "add %r0, %r6\nexit\nf:\nmov %r6, 0\ncall 12\nmov %r0, 99\nexit");
+    ASSERT_TRUE(target.ok() && caller.ok());
+    auto target_exe = prepare_jit(*target, helpers);
+    auto caller_exe = prepare_jit(*caller, helpers);
+    auto caller_interp = prepare_interpreter(*caller, helpers);
+    auto target_interp = prepare_interpreter(*target, helpers);
+    ASSERT_TRUE(target_exe.ok() && caller_exe.ok() && caller_interp.ok() && target_interp.ok());
+    g_tail_target = target_exe->get();
+    RunContext ctx;
+    EXPECT_EQ((*caller_exe)->run(ctx, {}), 7u + 5 + 1000);
+    g_tail_target = target_interp->get();
+    RunContext interp_ctx;
+    EXPECT_EQ((*caller_interp)->run(interp_ctx, {}), 7u + 5 + 1000);
+}
+
+TEST_F(JitSemantics, TailCallChainStopsAtTheLimit) {
+    HelperTable helpers;
+    helpers.set(12, tail_call_helper);
+    auto self = assemble("stdw [%r10-8], 0\ncall 12\nmov %r0, 7\nexit");
+    ASSERT_TRUE(self.ok());
+    auto exe = prepare_jit(*self, helpers);
+    ASSERT_TRUE(exe.ok());
+    g_tail_target = exe->get();
+    RunContext ctx;
+    EXPECT_EQ((*exe)->run(ctx, {}), 7u);
+    EXPECT_EQ(ctx.tail_calls_done, 33);
+}
+
+TEST_F(JitSemantics, TailCallIntoAnotherEngineFaults) {
+    HelperTable helpers;
+    helpers.set(12, tail_call_helper);
+    auto target = assemble("mov %r0, 1\nexit");
+    auto caller = assemble("call 12\nmov %r0, 99\nexit");
+    ASSERT_TRUE(target.ok() && caller.ok());
+    auto interp_target = prepare_interpreter(*target, helpers);
+    auto caller_exe = prepare_jit(*caller, helpers);
+    ASSERT_TRUE(interp_target.ok() && caller_exe.ok());
+    g_tail_target = interp_target->get();
+    RunContext ctx;
+    EXPECT_EQ((*caller_exe)->run(ctx, {}), 0u);
+    ASSERT_TRUE(ctx.fault);
+    EXPECT_EQ(ctx.fault->pc, 0u);
+    EXPECT_EQ(ctx.fault->message, "tail call into a program prepared for another engine or mode");
+}
+
+TEST_F(JitSemantics, ManyThreadsRunOneProgram) {
+    auto program = assemble(R"(
+        mov %r0, 0
+        mov %r2, 0
+    loop:
+        add %r0, %r1
+        add %r2, 1
+        jlt %r2, 1000, loop
+        exit
+    )");
+    ASSERT_TRUE(program.ok());
+    auto exe = prepare_jit(*program, {});
+    ASSERT_TRUE(exe.ok());
+    std::vector<std::thread> threads;
+    std::atomic<int> wrong{0};
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 2000; ++i) {
+                RunContext ctx;
+                const uint64_t args[1] = {static_cast<uint64_t>(t + 1)};
+                if ((*exe)->run(ctx, args) != 1000u * (t + 1)) ++wrong;
+            }
+        });
+    }
+    for (auto& t : threads)
+        t.join();
+    EXPECT_EQ(wrong.load(), 0);
+}
+
+TEST_F(JitSemantics, ConditionalMovesAndInvertedBranches) {
+    for (int v : {1, 5, 9}) {
+        EXPECT_EQ(r0(fmt::format("mov %r1, {}\nmov %r0, 3\njgt %r1, 4, +1\nmov %r0, 7\nexit", v)),
+                  v > 4 ? 3u : 7u);
+        EXPECT_EQ(r0(fmt::format("mov %r1, {}\nlddw %r0, 0xffffffff00000003\njgt %r1, 4, +1\n"
+                                 "mov32 %r0, %r1\nexit",
+                                 v)),
+                  v > 4 ? 0xffffffff00000003u : static_cast<uint64_t>(v));
+        EXPECT_EQ(r0(fmt::format("mov %r1, {}\nmov %r0, 1\njsgt %r1, 4, +1\nja +1\nmov %r0, 2\n"
+                                 "exit",
+                                 v)),
+                  v > 4 ? 2u : 1u);
+    }
+}
+
+}  // namespace
+}  // namespace xbpf
