@@ -132,6 +132,8 @@ class Map : public MapValueObject {
     uint32_t host_value_size() const { return host_value_size_; }
     // Programs may not write (BPF_F_RDONLY_PROG), for the verifier to reject stores and updates.
     bool read_only_for_programs() const { return (spec_.flags & map_flags::kRdonlyProg) != 0; }
+    // Programs may not read (BPF_F_WRONLY_PROG), for the verifier to reject loads.
+    bool write_only_for_programs() const { return (spec_.flags & map_flags::kWronlyProg) != 0; }
     // Frozen by freeze(): the host can no longer write it.
     bool frozen() const { return frozen_.load(std::memory_order_acquire); }
     // BPF_F_MMAPABLE arrays: the values, contiguous at round_up(value_size, 8) stride, starting

@@ -30,6 +30,7 @@ MapMemory::~MapMemory() {
 namespace {
 
 constexpr size_t kHugePageSize = 2u << 20;
+constexpr int kMadvisePopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux 5.14)
 
 size_t round_up_pages(size_t n) {
     const size_t page = map_page_size();
@@ -40,15 +41,22 @@ class PrivateMapMemory final : public MapMemoryProvider {
   public:
     Result<std::unique_ptr<MapMemory>> allocate(size_t size, bool populate) override {
         size_t mapped = round_up_pages(size == 0 ? 1 : size);
-        // NORESERVE for lazily used pools: address space now, memory on first touch.
-        int flags = MAP_PRIVATE | MAP_ANONYMOUS | (populate ? MAP_POPULATE : MAP_NORESERVE);
-        void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, flags, -1, 0);
+        // Address space now, memory on first touch (lazily used pools stay small).
+        void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) {
             return Error(
                 fmt::format("cannot map {} bytes for a map: {}", mapped, std::strerror(errno)));
         }
-        // Large maps are looked up at random: huge pages spare most TLB misses.
+        // Large maps are looked up at random: huge pages spare most TLB misses. Advise before
+        // the pages are populated so they are huge from the start.
         if (mapped >= kHugePageSize) madvise(p, mapped, MADV_HUGEPAGE);
+        if (populate && madvise(p, mapped, kMadvisePopulateWrite) != 0) {
+            // Kernels before 5.14: touch every page instead.
+            for (size_t off = 0; off < mapped; off += map_page_size()) {
+                static_cast<volatile char*>(p)[off] = 0;
+            }
+        }
         return std::make_unique<MapMemory>(static_cast<std::byte*>(p), mapped, mapped, -1);
     }
 
