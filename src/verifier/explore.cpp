@@ -14,7 +14,7 @@ namespace xbpf::verifier {
 namespace {
 
 // A point with this many stored states starts joining new arrivals into an explored one.
-constexpr size_t kJoinThreshold = 8;
+constexpr size_t kJoinThreshold = 4;
 // After this many joins at one point, bounds that keep growing jump to their limits.
 constexpr uint16_t kWidenAfter = 4;
 // Stored states per point; complete ones are evicted beyond it.
@@ -166,7 +166,7 @@ bool Analyzer::visit_prune_point(Path& path) {
             const StoredState& s = stored_[list[i]];
             if (!s.state || s.branches != 0) continue;
             VerifierState joined = path.state;
-            if (join_into(joined, *s.state, joins_at_[pc] >= kWidenAfter)) {
+            if (join_into(joined, *s.state, joins_at_[pc] >= kWidenAfter, next_id_)) {
                 path.state = std::move(joined);
                 if (joins_at_[pc] < 0xffff) ++joins_at_[pc];
                 break;

@@ -99,23 +99,35 @@ Scalar widen(const Scalar& old, const Scalar& cur) {
     return r;
 }
 
-bool join_reg(RegState& c, const RegState& o, bool widen_scalars) {
+bool join_reg(RegState& c, const RegState& o, bool widen_scalars, IdMap& ids, uint32_t& fresh) {
     if (c.type == RegType::NotInit || o.type == RegType::NotInit) {
         c = RegState{};
         return true;
     }
     if (c.type != o.type) return false;
     if (c.type == RegType::Scalar) {
-        if (c.id != o.id) c.id = 0;
+        if (!ids.check_exact(o.id, c.id)) c.id = 0;
         c.value = widen_scalars ? widen(o.value, c.value) : join(o.value, c.value);
         return true;
     }
     if (c.frame != o.frame || c.off != o.off || c.map != o.map || c.mem_size != o.mem_size ||
-        c.read_only != o.read_only || c.id != o.id || c.ref_id != o.ref_id) {
+        c.read_only != o.read_only || !ids.check_exact(o.ref_id, c.ref_id)) {
         return false;
+    }
+    if (!ids.check_exact(o.id, c.id)) {
+        // Linked differently on the two sides: only a packet position can be unlinked (it
+        // then gets an id of its own, and no range).
+        if (c.type != RegType::Packet && c.type != RegType::PacketMeta) return false;
+        c.id = ++fresh;
+        c.range = 0;
     }
     c.value = widen_scalars ? widen(o.value, c.value) : join(o.value, c.value);
     c.range = std::min(c.range, o.range);
+    if ((c.type == RegType::Packet || c.type == RegType::PacketMeta) && c.id == 0 &&
+        !c.value.is_const()) {
+        c.id = ++fresh;
+        c.range = 0;
+    }
     return true;
 }
 
@@ -179,7 +191,9 @@ bool covers(const VerifierState& old, const VerifierState& cur,
     return true;
 }
 
-bool join_into(VerifierState& cur, const VerifierState& other, bool widen_scalars) {
+bool join_into(VerifierState& cur, const VerifierState& other, bool widen_scalars,
+               uint32_t& fresh_ids) {
+    IdMap ids;
     if (cur.frames.size() != other.frames.size() || cur.refs.size() != other.refs.size()) {
         return false;
     }
@@ -195,7 +209,7 @@ bool join_into(VerifierState& cur, const VerifierState& other, bool widen_scalar
             return false;
         }
         for (size_t r = 0; r < 10; ++r) {
-            if (!join_reg(cf.regs[r], of.regs[r], widen_scalars)) return false;
+            if (!join_reg(cf.regs[r], of.regs[r], widen_scalars, ids, fresh_ids)) return false;
         }
         if (cf.stack.size() < of.stack.size()) cf.stack.resize(of.stack.size());
         for (size_t i = 0; i < cf.stack.size(); ++i) {
@@ -207,7 +221,7 @@ bool join_into(VerifierState& cur, const VerifierState& other, bool widen_scalar
             bool spill_kept = false;
             if (same_spill) {
                 RegState joined = cs.spilled;
-                if (join_reg(joined, os.spilled, widen_scalars) &&
+                if (join_reg(joined, os.spilled, widen_scalars, ids, fresh_ids) &&
                     joined.type != RegType::NotInit) {
                     cs.spilled = joined;
                     spill_kept = true;

@@ -68,7 +68,8 @@ bool covers(const VerifierState& old, const VerifierState& cur,
             const std::vector<LiveMask>& live_per_frame, bool privileged);
 // A state holding the concrete states of both (they must have the same frames and
 // references); false when their shapes are too different to combine.
-bool join_into(VerifierState& cur, const VerifierState& other, bool widen);
+// New ids (for packet positions the join unlinks) are taken from `fresh_ids`.
+bool join_into(VerifierState& cur, const VerifierState& other, bool widen, uint32_t& fresh_ids);
 
 // Stack access helpers. Offsets are from the frame pointer (negative).
 StackSlot* stack_slot(FrameState& frame, int32_t fp_off, bool create);
