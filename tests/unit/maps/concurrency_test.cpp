@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "map_test_util.hpp"
+#include "xbpf/map_objects.hpp"
 
 namespace xbpf {
 namespace {
@@ -261,6 +262,62 @@ TEST(MapConcurrency, LpmLookupsWhileRoutesChange) {
     writer.join();
     EXPECT_EQ(bad, 0u);
     EXPECT_GT(q, 0u);
+}
+
+}  // namespace
+}  // namespace xbpf
+
+
+namespace xbpf {
+namespace {
+
+struct CountedProgram final : MapValueObject {
+    explicit CountedProgram(uint32_t id, std::atomic<int>& live) : id(id), live(live) { ++live; }
+    ~CountedProgram() override {
+        id = 0;
+        --live;
+    }
+    uint32_t object_id() const override { return id; }
+    uint32_t id;
+    std::atomic<int>& live;
+};
+
+TEST(MapConcurrency, TailCallTargetsSurviveReplacementWhileGuarded) {
+    auto map = test::make_map(MapType::ProgArray, 4, 4, 2);
+    auto* progs = dynamic_cast<ProgArrayMap*>(map.get());
+    std::atomic<int> live{0};
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> bad{0}, calls{0};
+    std::vector<std::thread> runners;
+    for (int t = 0; t < 2; ++t) {
+        runners.emplace_back([&] {
+            while (!stop.load()) {
+                MapReadGuard guard;  // what the runtime holds while a program runs
+                const auto* p = static_cast<const CountedProgram*>(progs->tail_call_target(0));
+                if (p != nullptr) {
+                    // A released program would read as id 0 (or be reported by a sanitizer).
+                    for (int i = 0; i < 10; ++i)
+                        bad += p->object_id() == 0;
+                    ++calls;
+                }
+            }
+        });
+    }
+    const uint32_t key = 0;
+    const uint32_t rounds = 20000 / kScale;
+    for (uint32_t i = 1; i <= rounds; ++i) {
+        ASSERT_EQ(progs->update_object(&key, std::make_shared<CountedProgram>(i, live), i), 0);
+        if (i % 3 == 0) map->delete_elem(&key);
+    }
+    stop = true;
+    for (auto& t : runners)
+        t.join();
+    map->delete_elem(&key);
+    const uint32_t other = 1;
+    map->delete_elem(&other);  // a host operation reclaims what no guard can see any more
+    EXPECT_EQ(bad.load(), 0u);
+    EXPECT_GT(calls.load(), 0u);
+    EXPECT_LE(live.load(), 1);
 }
 
 }  // namespace
