@@ -267,7 +267,6 @@ TEST(MapConcurrency, LpmLookupsWhileRoutesChange) {
 }  // namespace
 }  // namespace xbpf
 
-
 namespace xbpf {
 namespace {
 
@@ -305,7 +304,10 @@ TEST(MapConcurrency, TailCallTargetsSurviveReplacementWhileGuarded) {
     }
     const uint32_t key = 0;
     const uint32_t rounds = 20000 / kScale;
-    for (uint32_t i = 1; i <= rounds; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    // At least `rounds` replacements, and until the runners have made calls meanwhile.
+    for (uint32_t i = 1;
+         i <= rounds || (calls.load() < 1000 && std::chrono::steady_clock::now() < deadline); ++i) {
         ASSERT_EQ(progs->update_object(&key, std::make_shared<CountedProgram>(i, live), i), 0);
         if (i % 3 == 0) map->delete_elem(&key);
     }
