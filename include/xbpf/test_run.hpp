@@ -49,6 +49,10 @@ struct TestRunOptions {
     uint32_t cpu = 0;
     // Where bpf_trace_printk writes; null: TraceLog::global().
     TraceLog* trace = nullptr;
+    // Checked runs: memory the program may access besides its context, packet and stack, such
+    // as its global variables (the values of its .data/.rodata/.bss maps, which an lddw hands
+    // it directly).
+    std::span<const MemoryRegion> extra_regions;
 };
 
 struct TestRunResult {

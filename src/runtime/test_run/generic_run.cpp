@@ -39,7 +39,7 @@ Result<TestRunResult> run_generic(const Executable& program, const ProgramType& 
         {reinterpret_cast<uintptr_t>(native.data()), native.size(), true, "context"},
         {reinterpret_cast<uintptr_t>(packet.data()), packet.size(), true, "packet"},
     };
-    auto loop = run_repeatedly(program, env, native.data(), regions, options.repeat);
+    auto loop = run_repeatedly(program, env, native.data(), regions, options);
     if (!loop) return std::move(loop).error();
     TestRunResult result;
     result.retval = static_cast<uint32_t>(loop->retval);

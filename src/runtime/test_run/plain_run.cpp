@@ -33,7 +33,7 @@ Result<TestRunResult> run_plain(const Executable& program, const ProgramType& ty
         {reinterpret_cast<uintptr_t>(memory.data()), memory.size(), type.plain_memory_writable,
          "context"},
     };
-    auto loop = run_repeatedly(program, env, context, regions, options.repeat);
+    auto loop = run_repeatedly(program, env, context, regions, options);
     if (!loop) return std::move(loop).error();
     TestRunResult result;
     result.retval = static_cast<uint32_t>(loop->retval);

@@ -28,9 +28,11 @@ Result<std::vector<uint8_t>> context_from(std::span<const uint8_t> ctx_in, size_
 
 Result<LoopResult> run_repeatedly(const Executable& program, helpers::RunEnvironment& env,
                                   void* context, std::span<const MemoryRegion> regions,
-                                  uint32_t repeat, const uint8_t* legacy_packet,
+                                  const TestRunOptions& options, const uint8_t* legacy_packet,
                                   size_t legacy_packet_len) {
-    if (repeat == 0) repeat = 1;
+    const uint32_t repeat = options.repeat == 0 ? 1 : options.repeat;
+    std::vector<MemoryRegion> all(regions.begin(), regions.end());
+    all.insert(all.end(), options.extra_regions.begin(), options.extra_regions.end());
     MapReadGuard guard;
     RunContext ctx;
     ctx.host = &env;
@@ -42,7 +44,7 @@ Result<LoopResult> run_repeatedly(const Executable& program, helpers::RunEnviron
     std::vector<MemoryRegion> granted;
     ctx.dynamic_regions = &granted;
     RunOptions run_options;
-    run_options.regions = regions;
+    run_options.regions = all;
     const uint64_t args[1] = {reinterpret_cast<uintptr_t>(context)};
     LoopResult result;
     const auto start = std::chrono::steady_clock::now();

@@ -24,12 +24,13 @@ struct LoopResult {
     uint32_t duration_ns = 0;
 };
 
-// Runs the program `repeat` times (0 counts as 1) with r1 = context and the environment as
-// RunContext::host, holding a MapReadGuard so tail-call targets stay alive. Fails if a run
-// faults.
+// Runs the program options.repeat times (0 counts as 1) with r1 = context and the environment
+// as RunContext::host, holding a MapReadGuard so tail-call targets stay alive. Checked runs
+// may access `regions` and options.extra_regions. Fails if a run faults.
 Result<LoopResult> run_repeatedly(const Executable& program, helpers::RunEnvironment& env,
                                   void* context, std::span<const MemoryRegion> regions,
-                                  uint32_t repeat, const uint8_t* legacy_packet = nullptr,
+                                  const TestRunOptions& options,
+                                  const uint8_t* legacy_packet = nullptr,
                                   size_t legacy_packet_len = 0);
 
 // Per family of types.

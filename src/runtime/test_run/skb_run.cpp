@@ -151,7 +151,7 @@ Result<TestRunResult> run_skb(const Executable& program, const ProgramType& type
         {reinterpret_cast<uintptr_t>(&native), sizeof native, true, "context"},
         {reinterpret_cast<uintptr_t>(frame), size, true, "packet"},
     };
-    auto loop = run_repeatedly(program, env, &native, regions, options.repeat, native.data,
+    auto loop = run_repeatedly(program, env, &native, regions, options, native.data,
                                static_cast<size_t>(native.data_end - native.data));
     if (!loop) return std::move(loop).error();
 

@@ -35,7 +35,7 @@ Result<TestRunResult> run_sock_addr(const Executable& program, const ProgramType
         {reinterpret_cast<uintptr_t>(&addr), sizeof addr, true, "context"},
         {reinterpret_cast<uintptr_t>(&sock), sizeof sock, false, "socket"},
     };
-    auto loop = run_repeatedly(program, env, &addr, regions, options.repeat);
+    auto loop = run_repeatedly(program, env, &addr, regions, options);
     if (!loop) return std::move(loop).error();
     TestRunResult result;
     result.retval = static_cast<uint32_t>(loop->retval);
@@ -68,7 +68,7 @@ Result<TestRunResult> run_sock_ops(const Executable& program, const ProgramType&
         {reinterpret_cast<uintptr_t>(&ops), sizeof ops, true, "context"},
         {reinterpret_cast<uintptr_t>(header.data()), header.size(), true, "packet"},
     };
-    auto loop = run_repeatedly(program, env, &ops, regions, options.repeat);
+    auto loop = run_repeatedly(program, env, &ops, regions, options);
     if (!loop) return std::move(loop).error();
     TestRunResult result;
     result.retval = static_cast<uint32_t>(loop->retval);

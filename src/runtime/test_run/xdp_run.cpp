@@ -89,7 +89,7 @@ Result<TestRunResult> run_xdp(const Executable& program, const ProgramType& type
         {reinterpret_cast<uintptr_t>(&native), sizeof native, false, "context"},
         {reinterpret_cast<uintptr_t>(buffer.data()), kPage - kTailroom, true, "packet"},
     };
-    auto loop = run_repeatedly(program, env, &native, regions, options.repeat);
+    auto loop = run_repeatedly(program, env, &native, regions, options);
     if (!loop) return std::move(loop).error();
 
     TestRunResult result;
