@@ -3,6 +3,8 @@
 // as its Map* — the value the loader gives an lddw of the map.
 #include <linux/bpf.h>
 
+#include <atomic>
+
 #include "runtime/helpers/implementations.hpp"
 #include "xbpf/map.hpp"
 
@@ -62,6 +64,25 @@ uint64_t map_peek_elem(uint64_t map, uint64_t value, uint64_t, uint64_t, uint64_
         map_of(map)->peek(reinterpret_cast<void*>(static_cast<uintptr_t>(value))));
 }
 
+// struct bpf_spin_lock is one 32-bit word inside a map value; Linux's verifier allows one held
+// lock at a time and no helper calls while it is held, so a plain spin is enough.
+uint64_t spin_lock(uint64_t lock, uint64_t, uint64_t, uint64_t, uint64_t, RunContext&) {
+    std::atomic_ref<uint32_t> word(*reinterpret_cast<uint32_t*>(static_cast<uintptr_t>(lock)));
+    uint32_t expected = 0;
+    while (!word.compare_exchange_weak(expected, 1, std::memory_order_acquire)) {
+        expected = 0;
+        while (word.load(std::memory_order_relaxed) != 0) {
+        }
+    }
+    return 0;
+}
+
+uint64_t spin_unlock(uint64_t lock, uint64_t, uint64_t, uint64_t, uint64_t, RunContext&) {
+    std::atomic_ref<uint32_t> word(*reinterpret_cast<uint32_t*>(static_cast<uintptr_t>(lock)));
+    word.store(0, std::memory_order_release);
+    return 0;
+}
+
 }  // namespace
 
 void add_map_helpers(std::vector<Implementation>& out) {
@@ -72,6 +93,8 @@ void add_map_helpers(std::vector<Implementation>& out) {
     out.push_back({BPF_FUNC_map_pop_elem, map_pop_elem});
     out.push_back({BPF_FUNC_map_peek_elem, map_peek_elem});
     out.push_back({BPF_FUNC_map_lookup_percpu_elem, map_lookup_percpu_elem});
+    out.push_back({BPF_FUNC_spin_lock, spin_lock});
+    out.push_back({BPF_FUNC_spin_unlock, spin_unlock});
 }
 
 }  // namespace xbpf::helpers

@@ -28,7 +28,8 @@ struct SkbAccess {
     std::vector<std::string> writable;  // field names stores may target
 };
 
-constexpr uint32_t kSkbSize = 192;  // sizeof(struct __sk_buff)
+constexpr uint32_t kSkbSize = 192;        // sizeof(struct __sk_buff)
+constexpr uint32_t kNativeSkbSize = 216;  // sizeof(progtypes::NativeSkb)
 
 void build_skb_context(ProgramType& t, const SkbAccess& a) {
     auto writes = [&a](const char* name, uint8_t widths) -> uint8_t {
@@ -78,6 +79,10 @@ void build_skb_context(ProgramType& t, const SkbAccess& a) {
     if (a.tstamp_type) field(b, "tstamp_type", 180, 1, w::k1);
     if (a.hwtstamp) field(b, "hwtstamp", 184, 8, w::k8);
     b.finish(t);
+    // Every __sk_buff type gets the same native struct (NativeSkb: the packet pointers after
+    // the uapi struct), whether or not its programs may read the pointers: helpers such as
+    // skb_load_bytes need them.
+    t.native_context_size = std::max<uint32_t>(t.native_context_size, kNativeSkbSize);
 }
 
 std::shared_ptr<ProgramType> skb_type(uint32_t id, const char* name, const SkbAccess& access,

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 
+#include "runtime/progtypes/native_contexts.hpp"
 #include "xbpf/program_type.hpp"
 
 namespace xbpf {
@@ -225,6 +226,31 @@ TEST(ContextLayout, EveryFieldHasANativePlace) {
                 EXPECT_EQ(f.native_offset, f.offset) << f.name;
             }
         }
+    }
+}
+
+TEST(ContextLayout, NativeStructsMatchTheContracts) {
+    auto native_offset = [](const char* type, const char* field) {
+        for (const auto& f : ProgramTypeRegistry::global().find(type)->fields) {
+            if (f.name == field) return static_cast<size_t>(f.native_offset);
+        }
+        return size_t{0};
+    };
+    EXPECT_EQ(native_offset("xdp", "data"), offsetof(progtypes::NativeXdp, data));
+    EXPECT_EQ(native_offset("xdp", "data_end"), offsetof(progtypes::NativeXdp, data_end));
+    EXPECT_EQ(native_offset("xdp", "data_meta"), offsetof(progtypes::NativeXdp, data_meta));
+    EXPECT_EQ(ProgramTypeRegistry::global().find("xdp")->native_context_size,
+              sizeof(progtypes::NativeXdp));
+    for (const char* type : {"sched_cls", "cgroup_skb", "lwt_in", "sk_skb", "flow_dissector"}) {
+        EXPECT_EQ(native_offset(type, "data"), offsetof(progtypes::NativeSkb, data)) << type;
+        EXPECT_EQ(native_offset(type, "data_end"), offsetof(progtypes::NativeSkb, data_end))
+            << type;
+    }
+    EXPECT_EQ(native_offset("sched_cls", "data_meta"), offsetof(progtypes::NativeSkb, data_meta));
+    for (const char* type : {"socket_filter", "sched_cls", "cgroup_skb"}) {
+        EXPECT_EQ(ProgramTypeRegistry::global().find(type)->native_context_size,
+                  sizeof(progtypes::NativeSkb))
+            << type;
     }
 }
 

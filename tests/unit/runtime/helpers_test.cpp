@@ -86,6 +86,14 @@ TEST(MapHelpers, QueuePushPopPeek) {
     EXPECT_EQ(s(call(BPF_FUNC_map_pop_elem, addr(queue.get()), addr(&out))), -ENOENT);
 }
 
+TEST(MapHelpers, SpinLockExcludesOtherHolders) {
+    uint32_t lock = 0;
+    EXPECT_EQ(call(BPF_FUNC_spin_lock, addr(&lock)), 0u);
+    EXPECT_EQ(lock, 1u);
+    EXPECT_EQ(call(BPF_FUNC_spin_unlock, addr(&lock)), 0u);
+    EXPECT_EQ(lock, 0u);
+}
+
 TEST(RingbufHelpers, ReserveSubmitAndOutputReachTheConsumer) {
     auto ring = make_map(MapType::Ringbuf, 0, 0, 4096);
     auto* record =
