@@ -1,6 +1,7 @@
 // xbpf bench: the compute benchmark's runner protocol (../shared/bench/README.md).
 //
-//   xbpf bench --engine interp [--reps R] PROGRAM INPUT ITERATIONS
+//   xbpf bench [--engine jit|interp] [--reps R] PROGRAM INPUT ITERATIONS
+// The default engine is the JIT where the host has one, the interpreter otherwise.
 //   -> result=0x<16 hex> iterations=<N> reps=<R> best_ns=<f> median_ns=<f>
 #include <fmt/format.h>
 
@@ -17,7 +18,7 @@ namespace {
 
 Command add_bench(CLI::App& app) {
     struct Args {
-        std::string engine = "interp";
+        std::string engine = jit_available() ? "jit" : "interp";
         int reps = 5;
         std::string program;
         std::string input;
@@ -26,7 +27,8 @@ Command add_bench(CLI::App& app) {
     auto args = std::make_shared<Args>();
     CLI::App* sub = app.add_subcommand(
         "bench", "Time a raw program over an input image (bench runner protocol)");
-    sub->add_option("--engine", args->engine, "Engine to run on")->check(CLI::IsMember({"interp"}));
+    sub->add_option("--engine", args->engine, "Engine to run on (default: jit where available)")
+        ->check(CLI::IsMember({"jit", "interp"}));
     sub->add_option("--reps", args->reps, "Timed repetitions")->check(CLI::PositiveNumber);
     sub->add_option("PROGRAM", args->program, "Flat instruction stream (.bin), entry at slot 0")
         ->required();
@@ -46,7 +48,8 @@ Command add_bench(CLI::App& app) {
             if (!input) return report(input.error(), kExitFailed);
 
             HelperTable helpers;
-            auto exe = prepare_interpreter(*program, helpers, {});
+            auto exe = args->engine == "jit" ? prepare_jit(*program, helpers, {})
+                                             : prepare_interpreter(*program, helpers, {});
             if (!exe) return report(std::move(exe).error().in(args->program), kExitFailed);
 
             std::vector<uint8_t> memory = *input;

@@ -23,7 +23,7 @@ uint64_t conformance_helper(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, Ru
 
 Command add_conformance_plugin(CLI::App& app) {
     struct Args {
-        std::string engine = "interp";
+        std::string engine = jit_available() ? "jit" : "interp";
         bool elf = false;
         bool checked = false;
         std::vector<std::string> positional;
@@ -31,15 +31,20 @@ Command add_conformance_plugin(CLI::App& app) {
     auto args = std::make_shared<Args>();
     CLI::App* sub = app.add_subcommand("conformance-plugin",
                                        "Run one conformance test (the suite's plugin protocol)");
-    sub->add_option("--engine", args->engine, "Engine to run on")->check(CLI::IsMember({"interp"}));
+    CLI::Option* engine =
+        sub->add_option("--engine", args->engine, "Engine to run on (default: jit where available)")
+            ->check(CLI::IsMember({"jit", "interp"}));
     sub->add_flag("--elf", args->elf,
                   "stdin holds a hex-encoded ELF object instead of instructions");
-    sub->add_flag("--checked", args->checked, "Run in the checked interpreter");
+    sub->add_flag("--checked", args->checked,
+                  "Run in the checked interpreter (implies --engine interp)");
     sub->add_option("MEMORY", args->positional,
                     "Input memory as hex bytes (empty arguments are ignored)");
 
     return {
-        sub, [args]() -> int {
+        sub, [args, engine]() -> int {
+            if (args->checked && engine->count() > 0 && args->engine == "jit")
+                return report(Error("--checked runs in the interpreter; not with --engine jit"));
             std::string memory_hex;
             for (const auto& a : args->positional) {
                 if (a.empty()) continue;
@@ -65,7 +70,10 @@ Command add_conformance_plugin(CLI::App& app) {
             helpers.set(5, conformance_helper);
             PrepareOptions options;
             options.checked = args->checked;
-            auto exe = prepare_interpreter(*program, helpers, options);
+            // Checked mode exists only in the interpreter.
+            const bool jit = args->engine == "jit" && !args->checked;
+            auto exe = jit ? prepare_jit(*program, helpers, options)
+                           : prepare_interpreter(*program, helpers, options);
             if (!exe) return report(exe.error(), kExitFailed);
             MemoryRegion region{reinterpret_cast<uintptr_t>(memory->data()), memory->size(), true,
                                 "memory"};

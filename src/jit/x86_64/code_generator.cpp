@@ -47,10 +47,28 @@ GeneratedCode CodeGenerator::generate() {
 
     for (size_t pc = 0; pc < n;) {
         c.ensure(256);
+        if ((facts_.flags[pc] & (kJumpTarget | kFunctionStart)) != 0) {
+            // Code arriving from elsewhere has every register computed, so this path must too.
+            flush(facts_.live_before[pc]);
+            flags_ = {};
+        }
         if (facts_.is(pc, kFunctionStart) && pc != 0) emit_function_body_start(pc);
-        if (facts_.is(pc, kLoopHead)) c.align(16);
+        // Loop heads start a 32-byte fetch block (measured best on the machines we target).
+        if (facts_.is(pc, kLoopHead)) c.align(32);
         c.bind(pc_label(pc));
+        flags_before_ = flags_;
+        flags_ = {};
+        if (try_extend_deferred(pc)) {
+            ++pc;
+            continue;
+        }
+        prepare_for(pc);
+        if (try_defer(pc)) {
+            ++pc;
+            continue;
+        }
         const size_t used = emit_instruction(pc);
+        retire_after(pc);
         // Instructions folded into this one (and an lddw's second slot) get the same position;
         // nothing jumps to them (checked where instructions are fused).
         for (size_t i = 1; i < used; ++i)
@@ -200,7 +218,12 @@ size_t CodeGenerator::emit_instruction(size_t pc) {
     const Insn& insn = in_.program[pc];
     switch (insn_class(insn.opcode)) {
         case op::ALU:
-        case op::ALU64: emit_alu(insn); return 1;
+        case op::ALU64:
+            if ((insn.opcode & op::kCodeMask) == op::RSH) {
+                if (const size_t used = try_emit_bit_test(pc); used != 0) return used;
+            }
+            emit_alu(insn);
+            return 1;
         case op::LDX: emit_load(insn); return 1;
         case op::ST:
         case op::STX:

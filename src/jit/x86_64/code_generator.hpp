@@ -83,6 +83,25 @@ class CodeGenerator {
     void emit_legacy_load(const Insn& insn);
     void emit_lddw(size_t pc);
 
+    // ---- deferred address arithmetic (deferred_addresses.cpp) ----
+    // `rX = rA; rX += K; rX += rB` is held back as "rX = rA + rB + K" and folded into the
+    // addressing of the loads and stores based on rX; rX itself is only computed (one lea) if
+    // its value is still needed. Never across a jump target, a jump or a call.
+    struct Deferred {
+        Reg base = x64::kNoReg;
+        Reg index = x64::kNoReg;
+        int32_t disp = 0;
+    };
+    bool try_extend_deferred(size_t pc);  // adds to a deferred register: absorbed
+    bool try_defer(size_t pc);            // starts deferring a copy: absorbed
+    void prepare_for(size_t pc);          // computes what the instruction at pc needs
+    void retire_after(size_t pc);         // forgets deferred values it made stale
+    void materialize(int reg);
+    void flush(RegSet keep);  // computes the deferred registers in keep, forgets the rest
+    bool is_deferred(int reg) const { return (deferred_set_ & reg_bit(reg)) != 0; }
+    // The memory operand [reg + off], through reg's deferred address if it has one.
+    x64::Mem address(int reg, int32_t off) const;
+
     // ---- control flow (emit_control.cpp) ----
     size_t emit_conditional_jump(size_t pc, const Insn& insn);  // returns slots used
     void emit_compare(const Insn& insn);
@@ -91,6 +110,16 @@ class CodeGenerator {
     void emit_local_call(uint32_t pc, size_t target);
     void emit_callx(uint32_t pc, const Insn& insn);
     size_t try_emit_cmov(size_t pc);
+    size_t try_emit_bit_test(size_t pc);
+
+    // The register whose value the flags describe after the previous instruction (test
+    // against zero can then be left out), kNoReg when unknown.
+    struct FlagsSource {
+        Reg reg = x64::kNoReg;
+        x64::Width w = x64::W64;
+        bool logic = false;  // and/or/xor: CF = OF = 0, so every condition against 0 holds
+    };
+    void set_flags_source(Reg reg, x64::Width w, bool logic) { flags_ = {reg, w, logic}; }
 
     const CodegenInput& in_;
     const ProgramFacts& facts_;
@@ -100,6 +129,9 @@ class CodeGenerator {
     std::vector<Label> function_label_;  // per slot, valid at function starts
     std::vector<Label> landing_label_;   // per slot, valid at function starts
     std::vector<Stub> stubs_;
+    Deferred deferred_[kRegisterCount];
+    RegSet deferred_set_ = 0;
+    FlagsSource flags_, flags_before_;
     Label main_entry_, unwind_zero_, fault_common_, tail_common_, landing_table_, helper_table_;
     std::mt19937_64 rng_;
 };

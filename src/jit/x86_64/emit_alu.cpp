@@ -108,7 +108,10 @@ void CodeGenerator::emit_alu(const Insn& insn) {
         case op::LSH:
         case op::RSH:
         case op::ARSH: return emit_shift(shift_op(code), w, dst, src);
-        default: return a_.alu(alu_op(code), w, dst, src);
+        default:
+            a_.alu(alu_op(code), w, dst, src);
+            set_flags_source(dst, w, code != op::ADD && code != op::SUB);
+            return;
     }
 }
 
@@ -128,10 +131,14 @@ void CodeGenerator::emit_alu_imm(const Insn& insn, Width w, Reg dst) {
         case op::MOD: return emit_divmod(insn, w, dst);
         case op::AND:
             if (imm == -1 && is64) return;
-            return a_.alu_imm(AluOp::And, w, dst, imm);
+            a_.alu_imm(AluOp::And, w, dst, imm);
+            set_flags_source(dst, w, true);
+            return;
         default:  // ADD, SUB, OR, XOR: 0 changes nothing in 64 bits
             if (imm == 0 && is64) return;
-            return a_.alu_imm(alu_op(code), w, dst, imm);
+            a_.alu_imm(alu_op(code), w, dst, imm);
+            set_flags_source(dst, w, code != op::ADD && code != op::SUB);
+            return;
     }
 }
 

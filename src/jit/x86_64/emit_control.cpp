@@ -50,8 +50,16 @@ void CodeGenerator::emit_compare(const Insn& insn) {
                 if (imm >= 0 && imm <= 0xff) return a_.test_imm(W8, dst, imm);
                 return a_.test_imm(w, dst, imm);
             }
-            // Against zero, test sets the same flags as cmp in fewer bytes.
-            if (imm == 0) return a_.test(w, dst, dst);
+            if (imm == 0) {
+                // The flags of the instruction just before may already describe dst: and/or/xor
+                // set them as test does, add/sub at least ZF.
+                const Cond cond = condition_of(insn.opcode & op::kCodeMask);
+                if (flags_before_.reg == dst && flags_before_.w == w &&
+                    (flags_before_.logic || cond == Cond::E || cond == Cond::NE))
+                    return;
+                // Against zero, test sets the same flags as cmp in fewer bytes.
+                return a_.test(w, dst, dst);
+            }
             return a_.alu_imm(AluOp::Cmp, w, dst, imm);
         }
         load_constant(kScratch0,
@@ -112,6 +120,35 @@ size_t CodeGenerator::try_emit_cmov(size_t pc) {
     emit_compare(jump);
     a_.cmov(negate(condition_of(jump.opcode & op::kCodeMask)), W64, dst, value);
     return 2;
+}
+
+size_t CodeGenerator::try_emit_bit_test(size_t pc) {
+    // `rX >>= n; rX &= 1; if rX != 0 goto L` with rX dead afterwards is `bt rX, n; jc L`: bt
+    // masks the bit number as the shift masks its count.
+    const auto& p = in_.program;
+    if (pc + 2 >= p.size()) return 0;
+    const Insn& shift = p[pc];
+    const Insn& mask = p[pc + 1];
+    const Insn& jump = p[pc + 2];
+    const uint8_t cls = insn_class(shift.opcode);
+    const uint8_t code = jump.opcode & op::kCodeMask;
+    if (mask.opcode != (cls | op::K | op::AND) || mask.imm != 1 || mask.dst != shift.dst ||
+        !is_jmp_class(jump.opcode) || (jump.opcode & op::kSourceMask) != op::K || jump.imm != 0 ||
+        jump.dst != shift.dst || (code != op::JNE && code != op::JEQ) ||
+        ((facts_.flags[pc + 1] | facts_.flags[pc + 2]) & (kJumpTarget | kFunctionStart)) != 0 ||
+        facts_.live(pc + 2, shift.dst)) {
+        return 0;
+    }
+    flush(facts_.live_before[pc]);  // a jump follows
+    const Width w = cls == op::ALU64 ? W64 : W32;
+    if ((shift.opcode & op::kSourceMask) == op::X) {
+        a_.bt(w, kRegMap[shift.dst], kRegMap[shift.src]);
+    } else {
+        a_.bt_imm(w, kRegMap[shift.dst], static_cast<uint8_t>(shift.imm & (w == W64 ? 63 : 31)));
+    }
+    const auto target = static_cast<size_t>(branch_target(p, pc + 2));
+    a_.jcc(code == op::JNE ? Cond::B : Cond::AE, pc_label(target));
+    return 3;
 }
 
 void CodeGenerator::emit_tail_call_check(uint32_t pc) {

@@ -16,7 +16,7 @@ Width width_of(uint8_t opcode) {
 }  // namespace
 
 void CodeGenerator::emit_load(const Insn& insn) {
-    const Mem m{kRegMap[insn.src], insn.off};
+    const Mem m = address(insn.src, insn.off);
     const Width w = width_of(insn.opcode);
     if ((insn.opcode & op::kModeMask) == op::MEMSX) {
         a_.load_sx(w, kRegMap[insn.dst], m);
@@ -26,7 +26,7 @@ void CodeGenerator::emit_load(const Insn& insn) {
 }
 
 void CodeGenerator::emit_store(const Insn& insn) {
-    const Mem m{kRegMap[insn.dst], insn.off};
+    const Mem m = address(insn.dst, insn.off);
     const Width w = width_of(insn.opcode);
     if (insn_class(insn.opcode) == op::STX) return a_.store(w, m, kRegMap[insn.src]);
     if (!blinding()) return a_.store_imm(w, m, insn.imm);
@@ -38,7 +38,7 @@ void CodeGenerator::emit_atomic(const Insn& insn) {
     // lock-prefixed instructions are full barriers on x86, matching the interpreter's
     // sequentially consistent atomics.
     const Width w = width_of(insn.opcode);
-    const Mem m{kRegMap[insn.dst], insn.off};
+    const Mem m = address(insn.dst, insn.off);
     const Reg src = kRegMap[insn.src];
     switch (insn.imm) {
         case op::ADD: return a_.lock_alu(AluOp::Add, w, m, src);

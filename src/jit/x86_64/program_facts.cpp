@@ -4,14 +4,6 @@
 #include "xbpf/isa.hpp"
 
 namespace xbpf::jit {
-namespace {
-
-// Registers an instruction reads and writes.
-struct UseDef {
-    RegSet use = 0;
-    RegSet def = 0;
-};
-
 UseDef use_def(const Insn& insn) {
     const RegSet dst = reg_bit(insn.dst);
     const RegSet src = reg_bit(insn.src);
@@ -48,8 +40,6 @@ UseDef use_def(const Insn& insn) {
         }
     }
 }
-
-}  // namespace
 
 bool falls_through(const Insn& insn) {
     if (!is_jmp_class(insn.opcode)) return true;
@@ -96,7 +86,8 @@ ProgramFacts analyze_program(std::span<const Insn> program) {
     for (size_t pc = 0; pc < n; ++pc) {
         if (!facts.is(pc, kSecondSlot)) ud[pc] = use_def(program[pc]);
     }
-    std::vector<RegSet> live_in(n + 1, 0);
+    std::vector<RegSet>& live_in = facts.live_before;
+    live_in.assign(n + 1, 0);
     for (bool changed = true; changed;) {
         changed = false;
         for (size_t i = n; i-- > 0;) {

@@ -27,10 +27,19 @@ inline constexpr RegSet reg_bit(int r) {
 inline constexpr RegSet kCallArgs = 0x3e;      // r1..r5
 inline constexpr RegSet kCallClobbers = 0x3f;  // r0..r5
 
+// Registers an instruction reads and writes.
+struct UseDef {
+    RegSet use = 0;
+    RegSet def = 0;
+};
+UseDef use_def(const Insn& insn);
+
 struct ProgramFacts {
     std::vector<uint8_t> flags;       // per slot
     std::vector<RegSet> live_after;   // per slot: registers read later before being written
     std::vector<uint32_t> functions;  // function starts, ascending (functions[0] == 0)
+
+    std::vector<RegSet> live_before;  // per slot: registers read from here on before written
 
     bool is(size_t pc, uint8_t flag) const { return (flags[pc] & flag) != 0; }
     bool live(size_t pc, int reg) const { return (live_after[pc] & reg_bit(reg)) != 0; }
