@@ -237,8 +237,19 @@ inline uint32_t HashTable::pop_from(FreeList& list) noexcept {
     return kNoElement;
 }
 
+// The calling thread's free list: its CPU slot if it has one. Host threads (which need no slot)
+// are spread by thread instead, so that freeing memory never takes a slot away from programs.
+inline uint32_t HashTable::own_free_list() const noexcept {
+    uint32_t slot = t_cpu_slot;
+    if (slot == kNoSlot) {
+        static thread_local const char marker = 0;  // its address differs per thread
+        slot = static_cast<uint32_t>(mix64(reinterpret_cast<uintptr_t>(&marker)));
+    }
+    return slot % free_lists_;
+}
+
 inline uint32_t HashTable::pop_free() noexcept {
-    const uint32_t own = this_cpu() % free_lists_;
+    const uint32_t own = own_free_list();
     uint32_t e = pop_from(free_list(own));
     if (e != kNoElement) return e;
     // Never-used elements next: their pages are touched only now (lazily committed pools).
@@ -258,7 +269,7 @@ inline uint32_t HashTable::pop_free() noexcept {
 }
 
 void HashTable::release(uint32_t e) noexcept {
-    FreeList& list = free_list(this_cpu() % free_lists_);
+    FreeList& list = free_list(own_free_list());
     Element& el = element(e);
     uint64_t head = list.head.load(std::memory_order_relaxed);
     uint64_t replacement;

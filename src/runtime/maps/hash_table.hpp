@@ -119,6 +119,7 @@ class HashTable {
     void release(uint32_t e) noexcept;
     uint32_t pop_free() noexcept;
     FreeList& free_list(uint32_t i) const noexcept;
+    uint32_t own_free_list() const noexcept;
     uint32_t pop_from(FreeList& list) noexcept;
     uint32_t evict_one() noexcept;
 
