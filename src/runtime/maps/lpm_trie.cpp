@@ -81,7 +81,7 @@ class LpmTrie final : public Map {
     }
 
     long erase(const void* key) noexcept override {
-        if (key_prefixlen(key) > max_prefixlen_) return -ENOENT;
+        if (key_prefixlen(key) > max_prefixlen_) return -EINVAL;
         SpinGuard guard(header().lock);
         WriteSection section(header());
         return remove(key);

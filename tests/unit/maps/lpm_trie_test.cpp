@@ -109,6 +109,7 @@ TEST(LpmTrie, FlagsAndErrors) {
     uint32_t v = 1;
     Key4 bad = v4("1.2.3.4", 33);
     EXPECT_EQ(map->update_elem(&bad, &v), -EINVAL);
+    EXPECT_EQ(map->delete_elem(&bad), -EINVAL);
     EXPECT_EQ(map->update_elem(&a, &v, update_flags::kExist), -ENOENT);
     EXPECT_EQ(map->update_elem(&a, &v, update_flags::kNoExist), 0);
     EXPECT_EQ(map->update_elem(&a, &v, update_flags::kNoExist), -EEXIST);
