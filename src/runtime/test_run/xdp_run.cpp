@@ -1,24 +1,19 @@
-// BPF_PROG_RUN for XDP: the frame sits in a page-sized buffer after XDP_PACKET_HEADROOM bytes
-// of headroom and before room for struct skb_shared_info, as Linux lays out xdp_buff for a
-// test run, so adjust_head/tail/meta move within the same bounds they have in Linux.
+// BPF_PROG_RUN for XDP: ctx_in checked as Linux checks it, the frame laid out as Linux lays
+// out an xdp_buff (packets::XdpFrame).
 #include <fmt/format.h>
 #include <linux/bpf.h>
 
 #include <cstring>
 
-#include "runtime/progtypes/native_contexts.hpp"
+#include "runtime/packets/frames.hpp"
 #include "runtime/test_run/run_loop.hpp"
 
 namespace xbpf::test_run_detail {
 namespace {
 
-constexpr size_t kPage = 4096;
-constexpr size_t kHeadroom = XDP_PACKET_HEADROOM;  // 256
-constexpr size_t kTailroom = 320;                  // SKB_DATA_ALIGN(sizeof(skb_shared_info))
-constexpr size_t kMaxFrame = kPage - kHeadroom - kTailroom;
-constexpr size_t kEthernetHeader = 14;
+using packets::kEthernetHeader;
+using packets::kLoopbackIfindex;
 constexpr size_t kMaxMetadata = 32;
-constexpr uint32_t kLoopbackIfindex = 1;
 
 }  // namespace
 
@@ -63,47 +58,26 @@ Result<TestRunResult> run_xdp(const Executable& program, const ProgramType& type
         }
         metalen = md.data;
     }
-    if (size - metalen > kMaxFrame) {
-        return linux_error("EINVAL", fmt::format("a {}-byte frame does not fit one {}-byte buffer "
-                                                 "(multi-buffer XDP is not supported)",
-                                                 size - metalen, kMaxFrame));
-    }
-
-    std::vector<uint8_t> buffer(kPage, 0);
-    progtypes::NativeXdp native{};
-    native.data_meta = buffer.data() + kHeadroom - metalen;
-    std::memcpy(native.data_meta, options.data_in.data(), size);
-    native.data = native.data_meta + metalen;
-    native.data_end = native.data_meta + size;
-    // Without an interface named, Linux runs the program on the loopback's queue 0.
-    native.uapi.ingress_ifindex = kLoopbackIfindex;
-    native.uapi.rx_queue_index = 0;
-
-    helpers::RunEnvironment env;
-    env.type = &type;
-    env.context = &native;
-    env.packet.hard_start = buffer.data();
-    env.packet.hard_end = buffer.data() + kPage - kTailroom;
-    env.trace = options.trace;
-    const MemoryRegion regions[] = {
-        {reinterpret_cast<uintptr_t>(&native), sizeof native, false, "context"},
-        {reinterpret_cast<uintptr_t>(buffer.data()), kPage - kTailroom, true, "packet"},
-    };
-    auto loop = run_repeatedly(program, env, &native, regions, options);
+    packets::XdpFrame frame(type, options.trace);
+    if (auto loaded = frame.load(options.data_in, metalen); !loaded)
+        return std::move(loaded).error();
+    auto& native = frame.context();
+    auto loop = run_repeatedly(program, frame.environment(), &native, frame.regions(), options);
     if (!loop) return std::move(loop).error();
 
     TestRunResult result;
     result.retval = static_cast<uint32_t>(loop->retval);
     result.duration_ns = loop->duration_ns;
-    result.data_out.assign(native.data_meta, native.data_end);
+    const auto out_bytes = frame.frame_with_metadata();
+    result.data_out.assign(out_bytes.begin(), out_bytes.end());
     xdp_md out = md;
     out.data = static_cast<uint32_t>(native.data - native.data_meta);
     out.data_end = static_cast<uint32_t>(native.data_end - native.data_meta);
     out.data_meta = 0;
     result.ctx_out.resize(sizeof out);
     std::memcpy(result.ctx_out.data(), &out, sizeof out);
-    result.redirected = env.redirect.set;
-    result.redirect_ifindex = env.redirect.ifindex;
+    result.redirected = frame.environment().redirect.set;
+    result.redirect_ifindex = frame.environment().redirect.ifindex;
     return result;
 }
 
