@@ -29,8 +29,7 @@ std::vector<Insn> decode_slots(std::span<const uint8_t> bytes) {
 
 // Functions from STT_FUNC symbols: aligned, inside the section, not overlapping. A symbol of
 // size 0 (hand-written assembly) runs to the next function or the end of the section.
-Status split_by_function_symbols(const ElfFile& elf, CodeSection& code,
-                                 const std::vector<const ElfSymbol*>& symbols) {
+Status split_by_function_symbols(CodeSection& code, const std::vector<const ElfSymbol*>& symbols) {
     const auto slots = static_cast<uint64_t>(code.insns.size());
     std::vector<const ElfSymbol*> funcs;
     for (const ElfSymbol* s : symbols) {
@@ -76,7 +75,6 @@ Status split_by_function_symbols(const ElfFile& elf, CodeSection& code,
         }
         code.functions.push_back(fn);
     }
-    (void)elf;
     return {};
 }
 
@@ -158,7 +156,7 @@ Result<CodeSections> read_code_sections(const ElfFile& elf) {
     }
     for (auto& [index, code] : out) {
         const auto& section_symbols = symbols[index];
-        if (auto s = split_by_function_symbols(elf, code, section_symbols); !s) {
+        if (auto s = split_by_function_symbols(code, section_symbols); !s) {
             return std::move(s).error().in(code.elf->label());
         }
         if (!code.has_function_symbols) split_by_global_symbols(code, section_symbols);

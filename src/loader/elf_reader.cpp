@@ -97,7 +97,7 @@ Result<ElfFile> ElfFile::parse(std::span<const uint8_t> bytes) {
     }
     ElfFile out;
     if (auto status = out.parse_sections(bytes); !status) return std::move(status).error();
-    if (auto status = out.parse_symbols(bytes); !status) return std::move(status).error();
+    if (auto status = out.parse_symbols(); !status) return std::move(status).error();
     return out;
 }
 
@@ -179,8 +179,7 @@ Status ElfFile::parse_sections(std::span<const uint8_t> bytes) {
     return {};
 }
 
-Status ElfFile::parse_symbols(std::span<const uint8_t> bytes) {
-    (void)bytes;
+Status ElfFile::parse_symbols() {
     const ElfSection* symtab = nullptr;
     for (const auto& s : sections_) {
         if (s.type != elf::kSectionSymtab) continue;

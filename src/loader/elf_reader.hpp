@@ -132,7 +132,7 @@ class ElfFile {
 
   private:
     Status parse_sections(std::span<const uint8_t> bytes);
-    Status parse_symbols(std::span<const uint8_t> bytes);
+    Status parse_symbols();
 
     std::vector<ElfSection> sections_;
     std::vector<ElfSymbol> symbols_;

@@ -159,6 +159,25 @@ TEST(LineInfo, SourceLinesAreResolved) {
     EXPECT_EQ(first.line_at(0)->insn, 0u);
 }
 
+TEST(CoRe, RelocationsAreKeptAsCompiled) {
+    XBPF_REQUIRE_BPF_OBJECT("loader_core");
+    const Object object = load_test_object("loader_core");
+    const ProgramSpec& program = program_named(object, "read_parent_tgid");
+    ASSERT_EQ(program.core_relocations.size(), 2u);
+    ASSERT_NE(program.btf, nullptr);
+    // BPF_CORE_READ(task, parent, tgid): the offset of `parent` (8), then of `tgid` (4).
+    const CoreRelocation& parent = program.core_relocations[0];
+    const CoreRelocation& tgid = program.core_relocations[1];
+    EXPECT_EQ(parent.kind, CoreRelocationKind::FieldByteOffset);
+    EXPECT_EQ(parent.access, "0:2");
+    EXPECT_EQ(tgid.access, "0:1");
+    EXPECT_EQ(program.btf->type_name(parent.type_id), "struct task_info");
+    EXPECT_EQ(parent.resolution, CoreResolution::Local);
+    // The instructions keep the offsets clang computed from the same BTF.
+    EXPECT_EQ(program.insns.at(parent.insn).imm, 8);
+    EXPECT_EQ(program.insns.at(tgid.insn).imm, 4);
+}
+
 TEST(SectionTypes, ProgramsTakeTheirSectionsType) {
     XBPF_REQUIRE_BPF_OBJECT("loader_section_types");
     const Object object = load_test_object("loader_section_types");
