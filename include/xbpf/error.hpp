@@ -5,6 +5,7 @@
 // ("prog.o"), added as the error travels up through the layers.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,10 +14,21 @@
 
 namespace xbpf {
 
+// What kind of failure an Error reports, for callers that react differently (the command line
+// exits 1 for a rejected or faulting program and 2 for bad input).
+enum class ErrorKind : uint8_t {
+    Invalid,   // bad input, arguments or state: the default
+    Rejected,  // the verifier refused a program
+    Fault,     // a program stopped abnormally while running (checked mode, call depth...)
+};
+
 class Error {
   public:
     Error() = default;
-    explicit Error(std::string message) : message_(std::move(message)) {}
+    explicit Error(std::string message, ErrorKind kind = ErrorKind::Invalid)
+        : message_(std::move(message)), kind_(kind) {}
+
+    ErrorKind kind() const { return kind_; }
 
     // The problem itself, without location.
     const std::string& message() const { return message_; }
@@ -47,6 +59,7 @@ class Error {
   private:
     std::string message_;
     std::vector<std::string> where_;
+    ErrorKind kind_ = ErrorKind::Invalid;
 };
 
 // A value or an Error. Deliberately small: C++20 has no std::expected.

@@ -36,8 +36,10 @@ struct LoadOptions {
     std::vector<std::string> programs;
     // The program type for programs whose section does not name one (or to override it).
     std::optional<uint32_t> prog_type;
-    EngineKind engine = EngineKind::Interpreter;
-    // Run in the checked interpreter: every memory access is bounds-checked at run time too.
+    // The engine; unset: the JIT where it is available, the interpreter otherwise.
+    std::optional<EngineKind> engine;
+    // Run in the checked interpreter: every memory access is bounds-checked at run time too
+    // (implies the interpreter).
     bool checked = false;
     VerifierOptions verifier;
     // Helpers programs may call (their prototypes and implementations); null: Linux's.
@@ -61,6 +63,9 @@ class Program final : public TailCallTarget {
     const VerifierReport& verification() const { return verification_; }
     // The maps the program references, by the object's map index.
     const std::vector<std::shared_ptr<Map>>& maps() const { return maps_; }
+    // The values of its global-data maps (.data, .rodata, .bss...), which it reaches directly:
+    // what a checked run must allow besides the context and packet.
+    std::vector<MemoryRegion> global_data_regions() const;
     const Executable& executable() const { return *executable_; }
     const Executable* executable(EngineKind engine) const override;
     const HelperCatalog& helpers() const { return *helpers_; }

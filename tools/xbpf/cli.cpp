@@ -31,6 +31,12 @@ void OutputFlags::print(const nlohmann::json& doc) const {
     std::cout << (pretty ? doc.dump(2) : doc.dump()) << '\n';
 }
 
+int report(const Error& error) {
+    const bool program_failed =
+        error.kind() == ErrorKind::Rejected || error.kind() == ErrorKind::Fault;
+    return report(error, program_failed ? kExitFailed : kExitUsage);
+}
+
 int report(const Error& error, int exit_code) {
     std::cerr << "xbpf: " << error.to_string() << '\n';
     return exit_code;

@@ -34,8 +34,11 @@ struct OutputFlags {
     bool wants_json() const { return json || pretty; }
 };
 
-// Prints "xbpf: <error>" on stderr and returns the exit code.
-int report(const Error& error, int exit_code = kExitUsage);
+// Prints "xbpf: <error>" on stderr and returns the exit code: kExitFailed for a rejected or
+// faulting program, kExitUsage otherwise.
+int report(const Error& error);
+// The same with an exit code the caller chooses (the bench protocol exits 1 on every failure).
+int report(const Error& error, int exit_code);
 
 Result<std::vector<uint8_t>> read_file(const std::string& path);
 Status write_file(const std::string& path, std::span<const uint8_t> bytes);
@@ -55,7 +58,9 @@ struct CommandRegistration {
 };
 std::vector<std::pair<std::string, CommandFactory>>& command_factories();
 
-#define XBPF_REGISTER_COMMAND(name, factory) \
-    static const ::xbpf::cli::CommandRegistration xbpf_register_##factory{name, factory}
+#define XBPF_REGISTER_COMMAND(name, factory)                                \
+    static const ::xbpf::cli::CommandRegistration xbpf_register_##factory { \
+        name, factory                                                       \
+    }
 
 }  // namespace xbpf::cli

@@ -1,6 +1,5 @@
 // xbpf: the command line. Each subcommand lives in its own cmd_*.cpp.
 #include <algorithm>
-#include <algorithm>
 #include <iostream>
 
 #include "cli.hpp"
@@ -16,7 +15,8 @@ int main(int argc, char** argv) {
     auto factories = command_factories();
     std::sort(factories.begin(), factories.end());
     std::vector<Command> commands;
-    for (const auto& [name, factory] : factories) commands.push_back(factory(app));
+    for (const auto& [name, factory] : factories)
+        commands.push_back(factory(app));
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -150,7 +150,7 @@ Status ObjectLoader::load_program(const ProgramSpec& spec) {
     input.origin = &spec;
     input.options = options_.verifier;
     VerifierReport report = verify(input);
-    if (!report.accepted) return Error(report.message).in(where());
+    if (!report.accepted) return Error(report.message, ErrorKind::Rejected).in(where());
 
     std::shared_ptr<Program> program(new Program());
     program->spec_ = spec;
@@ -167,11 +167,17 @@ Status ObjectLoader::load_program(const ProgramSpec& spec) {
     PrepareOptions prepare;
     prepare.checked = options_.checked;
     prepare.resolve_lddw = [this](const Insn& lo, const Insn& hi) { return resolve_lddw(lo, hi); };
-    if (options_.engine != EngineKind::Interpreter) {
-        return Error("the JIT engine is not available in this build; use the interpreter")
+    const EngineKind engine =
+        options_.checked
+            ? EngineKind::Interpreter
+            : options_.engine.value_or(jit_available() ? EngineKind::Jit : EngineKind::Interpreter);
+    if (options_.checked && options_.engine == EngineKind::Jit) {
+        return Error("checked runs use the interpreter; the JIT cannot check memory accesses")
             .in(where());
     }
-    auto exe = prepare_interpreter(program->translated_, helpers_.table(), prepare);
+    auto exe = engine == EngineKind::Jit
+                   ? prepare_jit(program->translated_, helpers_.table(), prepare)
+                   : prepare_interpreter(program->translated_, helpers_.table(), prepare);
     if (!exe) return std::move(exe).error().in(where());
     program->executable_ = std::move(*exe);
     program->id_ = runtime::next_program_id();
@@ -220,6 +226,23 @@ Status ObjectLoader::fill_initial_slots() {
 
 const Executable* Program::executable(EngineKind engine) const {
     return executable_ && executable_->engine() == engine ? executable_.get() : nullptr;
+}
+
+std::vector<MemoryRegion> Program::global_data_regions() const {
+    std::vector<MemoryRegion> regions;
+    for (const auto& map : maps_) {
+        const MapOrigin origin = map->spec().origin;
+        if (origin != MapOrigin::Data && origin != MapOrigin::Rodata && origin != MapOrigin::Bss &&
+            origin != MapOrigin::Kconfig) {
+            continue;
+        }
+        const uint32_t key = 0;
+        if (void* value = map->lookup(&key)) {
+            regions.push_back(MemoryRegion{reinterpret_cast<uintptr_t>(value), map->value_size(),
+                                           !map->read_only_for_programs(), map->spec().name});
+        }
+    }
+    return regions;
 }
 
 std::shared_ptr<Program> LoadedObject::find_program(std::string_view name) const {

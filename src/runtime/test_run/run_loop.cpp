@@ -54,7 +54,8 @@ Result<LoopResult> run_repeatedly(const Executable& program, helpers::RunEnviron
         result.retval = program.run(ctx, args, run_options);
         if (ctx.fault) {
             return Error(fmt::format("the program faulted at instruction {}: {}", ctx.fault->pc,
-                                     ctx.fault->message));
+                                     ctx.fault->message),
+                         ErrorKind::Fault);
         }
     }
     const auto elapsed = std::chrono::steady_clock::now() - start;
