@@ -165,6 +165,8 @@ Command add_test_run(CLI::App& app) {
     args->object.add_to(*sub);
     args->out.add_to(*sub);
     return {sub, [args]() -> int {
+                if (auto readable = read_file(args->input); !readable)
+                    return report(readable.error());
                 return is_elf_file(args->input) ? run_object(*args) : run_raw(*args);
             }};
 }

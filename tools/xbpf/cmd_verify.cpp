@@ -120,7 +120,8 @@ void print_outcome(const Outcome& o, bool with_file) {
     if (!o.log.empty()) std::cout << o.log;
     const std::string where = with_file ? fmt::format("{}: ", o.file) : "";
     if (o.section.empty()) {
-        std::cout << fmt::format("{}error\n{}\n", where, o.message);
+        // The object could not be loaded: an input error, reported like every other one.
+        std::cerr << fmt::format("xbpf: {}\n", o.message);
         return;
     }
     std::cout << fmt::format("{}{} {} ({}): {}", where, o.section, o.program,
