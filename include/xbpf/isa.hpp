@@ -69,6 +69,9 @@ struct DisasmOptions {
     std::function<std::string(const Insn& lddw)> map_name;
     // Names a helper ("bpf_map_lookup_elem"); when empty, Linux's helper names are used.
     std::function<std::string(int32_t id)> helper_name;
+    // Lines printed before an instruction (after its label), such as the source line it came
+    // from; each is printed as given, followed by a newline. Empty: nothing.
+    std::function<std::vector<std::string>(size_t pc)> annotations;
 };
 
 // One instruction (an lddw at `pc` uses the slot after it) without label lines or index.

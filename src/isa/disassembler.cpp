@@ -316,6 +316,12 @@ std::string disassemble(std::span<const Insn> program, const DisasmOptions& opti
         if (auto it = printer.labels().find(pc); it != printer.labels().end()) {
             out += fmt::format("L{}:\n", it->second);
         }
+        if (options.annotations) {
+            for (const auto& line : options.annotations(pc)) {
+                out += line;
+                out += '\n';
+            }
+        }
         if (options.indices) {
             out += fmt::format("{:5}: ", pc);
         } else if (options.syntax == Syntax::Kernel) {

@@ -212,3 +212,29 @@ TEST(CliBadInput, VerificationFailureExitsOneWithTheReport) {
 
 }  // namespace
 }  // namespace xbpf::test
+
+namespace xbpf::test {
+namespace {
+
+TEST(CliDisasm, ObjectProgramsWithSourceLinesAndMapNames) {
+    REQUIRE_FILE(kFirewall);
+    auto r = run_xbpf({"disasm", kFirewall});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "xdp_firewall (xdp):")) << r.out;
+    EXPECT_TRUE(contains(r.out, "; __u64 *drops = bpf_map_lookup_elem(&blocked, &key); @ "))
+        << r.out;
+    EXPECT_TRUE(contains(r.out, "xdp_firewall.c:34\n")) << r.out;
+    EXPECT_TRUE(contains(r.out, "\tr1 = map[blocked]\n")) << r.out;
+    EXPECT_TRUE(contains(r.out, "call bpf_map_lookup_elem#1")) << r.out;
+    auto j = run_xbpf({"disasm", kFirewall, "--program", "xdp_firewall", "-j"});
+    ASSERT_EQ(j.exit_code, 0) << j.err;
+    const auto doc = nlohmann::json::parse(j.out);
+    ASSERT_EQ(doc["programs"].size(), 1u);
+    EXPECT_EQ(doc["programs"][0]["instructions"][0]["source"]["line"], 24);
+    auto none = run_xbpf({"disasm", kFirewall, "--section", "nope"});
+    EXPECT_EQ(none.exit_code, 2);
+    EXPECT_TRUE(contains(none.err, "no program matches")) << none.err;
+}
+
+}  // namespace
+}  // namespace xbpf::test
