@@ -442,3 +442,45 @@ TEST_F(JitSemantics, ConditionalMovesAndInvertedBranches) {
 
 }  // namespace
 }  // namespace xbpf
+
+namespace xbpf {
+namespace {
+
+// Address arithmetic the JIT folds into addressing modes (`rX = rA; rX += K; rX += rB`), with
+// the parts changing underneath: the folded address must be computed before they do.
+TEST_F(JitSemantics, FoldedAddressesSurviveChangesToTheirParts) {
+    uint8_t memory[256];
+    for (int i = 0; i < 256; ++i)
+        memory[i] = static_cast<uint8_t>(i * 7 + 1);
+    const std::vector<uint64_t> args = {reinterpret_cast<uintptr_t>(memory)};
+    const char* programs[] = {
+        // index overwritten between two uses
+        "mov %r2, 8\nmov %r3, %r1\nadd %r3, 16\nadd %r3, %r2\nldxdw %r4, [%r3+0]\nmov %r2, 100\n"
+        "ldxdw %r5, [%r3+0]\nmov %r0, %r4\nxor %r0, %r5\nexit",
+        // base overwritten between two uses
+        "mov %r2, 8\nmov %r3, %r1\nadd %r3, %r2\nldxdw %r4, [%r3+0]\nmov %r1, 0\nldxdw %r5, "
+        "[%r3+8]\n"
+        "mov %r0, %r4\nxor %r0, %r5\nexit",
+        // the load overwrites its own index; the address is still needed
+        "mov %r2, 8\nmov %r3, %r1\nadd %r3, %r2\nldxb %r2, [%r3+0]\nldxb %r5, [%r3+1]\nmov %r0, "
+        "%r2\n"
+        "lsh %r0, 8\nor %r0, %r5\nexit",
+        // the folded register is live after a branch
+        "mov %r3, %r1\nadd %r3, 32\nldxw %r0, [%r3+0]\njeq %r0, 0, +1\nldxw %r0, [%r3+4]\nsub %r3, "
+        "%r1\n"
+        "add %r0, %r3\nexit",
+        // store through it, then read it as a value
+        "mov %r2, %r1\nadd %r2, 40\nstdw [%r2+0], 77\nldxdw %r0, [%r1+40]\nsub %r2, %r1\nadd %r0, "
+        "%r2\nexit",
+        // a stack address folded the same way
+        "stdw [%r10-16], 5\nmov %r2, 8\nmov %r3, %r10\nadd %r3, -24\nadd %r3, %r2\nldxdw %r0, "
+        "[%r3+0]\nexit",
+    };
+    for (const char* p : programs) {
+        auto r = run(p, args);
+        EXPECT_FALSE(r.fault) << p;
+    }
+}
+
+}  // namespace
+}  // namespace xbpf
