@@ -26,12 +26,17 @@ class HashMap final : public Map {
     }
 
     long update(const void* key, const void* value, uint64_t flags) noexcept override {
+        // The calling thread runs programs: it gets its CPU slot (and so its own free list).
+        (void)this_cpu();
         return table_->update(
             key, value, flags,
             is_percpu() ? HashTable::ValueSource::ThisCpu : HashTable::ValueSource::Single);
     }
 
-    long erase(const void* key) noexcept override { return table_->erase(key); }
+    long erase(const void* key) noexcept override {
+        (void)this_cpu();
+        return table_->erase(key);
+    }
 
     int sys_lookup(const void* key, void* value) override { return table_->copy_value(key, value); }
     int sys_update(const void* key, const void* value, uint64_t flags) override {
