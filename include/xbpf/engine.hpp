@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "xbpf/error.hpp"
@@ -47,7 +48,9 @@ struct MemoryRegion {
     uintptr_t begin = 0;
     size_t size = 0;
     bool writable = false;
-    std::string name;  // "context", "packet", "map value" ...
+    // "context", "packet", "map value"...: for fault messages. Not owned: it must outlive the
+    // run (string literals, or names of objects the program holds, such as its maps).
+    std::string_view name;
 
     bool contains(uintptr_t addr, size_t len) const {
         return addr >= begin && len <= size && addr - begin <= size - len;
