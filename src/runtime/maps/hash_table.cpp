@@ -6,6 +6,7 @@
 
 #include "runtime/maps/cpu_slots.hpp"
 #include "runtime/maps/hashing.hpp"
+#include "runtime/maps/seq_fence.hpp"
 #include "runtime/maps/spin_lock.hpp"
 #include "runtime/maps/word_copy.hpp"
 #include "xbpf/map.hpp"
@@ -154,7 +155,7 @@ restart:
                            equal_to_buffer(key_of(e), key, shape_.key_size) &&
                            (el.state.load(std::memory_order_relaxed) & kLive) != 0;
         const uint32_t next = el.next.load(std::memory_order_acquire);
-        std::atomic_thread_fence(std::memory_order_acquire);
+        seq_acquire_fence();
         if ((seq & 1) != 0 || el.seq.load(std::memory_order_relaxed) != seq) goto restart;
         if (match) {
             if (seq_out != nullptr) *seq_out = seq;
@@ -322,7 +323,7 @@ uint32_t HashTable::allocate() noexcept {
 inline void HashTable::begin_write(uint32_t e) noexcept {
     Element& el = element(e);
     el.seq.store(el.seq.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_release);
+    seq_release_fence();
 }
 
 inline void HashTable::end_write(uint32_t e) noexcept {
@@ -461,7 +462,7 @@ int HashTable::copy_value(const void* key, void* out) const {
         const uint32_t e = find_validated(key, hash, &seq);
         if (e == kNoElement) return -ENOENT;
         copy_values_out(e, out);
-        std::atomic_thread_fence(std::memory_order_acquire);
+        seq_acquire_fence();
         // Unchanged sequence: the element was not recycled while we copied.
         if (element(e).seq.load(std::memory_order_relaxed) == seq) return 0;
     }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "runtime/maps/map_factories.hpp"
+#include "runtime/maps/seq_fence.hpp"
 #include "runtime/maps/spin_lock.hpp"
 #include "runtime/maps/word_copy.hpp"
 
@@ -111,7 +112,7 @@ class LpmTrie final : public Map {
     struct WriteSection {
         explicit WriteSection(TrieHeader& h) : h_(h) {
             h_.seq.store(h_.seq.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-            std::atomic_thread_fence(std::memory_order_release);
+            seq_release_fence();
         }
         ~WriteSection() {
             h_.seq.store(h_.seq.load(std::memory_order_relaxed) + 1, std::memory_order_release);
@@ -182,7 +183,7 @@ class LpmTrie final : public Map {
                 n = child(n, bit_of(key_data(key), prefixlen(n))).load(std::memory_order_acquire);
             }
             if (!validated) return found;
-            std::atomic_thread_fence(std::memory_order_acquire);
+            seq_acquire_fence();
             if (h.seq.load(std::memory_order_relaxed) == seq) return found;
         }
     }

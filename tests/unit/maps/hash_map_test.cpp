@@ -202,7 +202,7 @@ TEST(PercpuHash, ProgramSlotAndHostView) {
 }
 
 TEST(LruHash, EvictsLeastRecentlyUsedWhenFull) {
-    auto map = make_map(MapType::LruHash, 4, 8, 100);
+    auto map = make_map(MapType::LruHash, 4, 4, 100);
     for (uint32_t k = 0; k < 100; ++k)
         ASSERT_EQ(map->update_elem(&k, &k), 0);
     for (uint32_t k = 0; k < 50; ++k)
