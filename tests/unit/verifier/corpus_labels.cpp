@@ -53,9 +53,19 @@ std::vector<CorpusLabel> read_corpus_labels(const std::filesystem::path& csv) {
         if (line.empty()) continue;
         auto f = split_csv_line(line);
         if (f.size() < 9) continue;
-        labels.push_back(CorpusLabel{f[0], f[1], f[2], f[3], f[5], f[6], f[8]});
+        CorpusLabel label{f[0], f[1], f[2], f[3], f[5], f[6], f[8], "", ""};
+        if (f.size() >= 11) {
+            label.prevail = f[9];
+            label.linux_verdict = f[10];
+        }
+        labels.push_back(std::move(label));
     }
     return labels;
+}
+
+std::string verify_type_name(const CorpusLabel& label) {
+    if (label.why.find("as a tc (sched_cls) program") != std::string::npos) return "sched_cls";
+    return label.prog_type.empty() ? "socket_filter" : label.prog_type;
 }
 
 std::vector<CorpusResult> run_corpus(const std::filesystem::path& corpus) {
@@ -87,10 +97,7 @@ std::vector<CorpusResult> run_corpus(const std::filesystem::path& corpus) {
             finish("reject", "the loader does not list this program");
             continue;
         }
-        // Where the label says Linux accepts the program as a tc program, verify it as one.
-        std::string type_name = label.prog_type.empty() ? "socket_filter" : label.prog_type;
-        if (label.why.find("as a tc (sched_cls) program") != std::string::npos)
-            type_name = "sched_cls";
+        const std::string type_name = verify_type_name(label);
         auto type = ProgramTypeRegistry::global().find(type_name);
         if (!type) {
             finish("reject", "no contract for program type " + type_name);
@@ -103,6 +110,8 @@ std::vector<CorpusResult> run_corpus(const std::filesystem::path& corpus) {
         input.helpers = &HelperCatalog::linux_helpers();
         input.origin = spec;
         VerifierReport report = verify(input);
+        r.notes = report.warnings;
+        r.reason = report.reason;
         finish(report.accepted ? "accept" : "reject", report.message);
     }
     return results;
