@@ -89,6 +89,17 @@ struct ProgramType {
     std::optional<ReturnRange> return_range;
     // Legacy packet loads (LD_ABS/LD_IND) are allowed, with the context in r6.
     bool legacy_packet_loads = false;
+    // Programs may write packet bytes through pointers from the context's packet fields (tc,
+    // xdp, lwt_xmit, sk_skb, sk_msg, cgroup_sockopt's optval); otherwise they may only read
+    // them.
+    bool packet_writable = false;
+    // The name of the context struct in BTF ("__sk_buff", "xdp_md", "pt_regs"): a global
+    // function's parameter that points to a struct of this name receives the context, as in
+    // Linux. Empty: only parameters tagged `__arg_ctx` do.
+    std::string context_btf_name;
+    // Programs of this type may always sleep (syscall), so they may call helpers that sleep;
+    // other types may only when loaded as sleepable (the ".s" sections).
+    bool always_sleepable = false;
     // Bytes of the native context struct the runtime builds for a run (fields at their
     // native_offset). Equal to context_size for plain-memory contexts.
     uint32_t native_context_size = 0;

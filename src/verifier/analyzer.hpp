@@ -52,6 +52,13 @@ struct StoredState {
     uint32_t branches = 0;  // paths still being explored below this state; 0: complete
 };
 
+// A global function's parameter as its BTF prototype describes it.
+struct GlobalParam {
+    enum class Kind : uint8_t { Scalar, Context, Mem };
+    Kind kind = Kind::Scalar;
+    uint32_t size = 0;  // Mem: the pointee's size
+};
+
 class Analyzer {
   public:
     explicit Analyzer(const VerifierInput& input);
@@ -104,11 +111,12 @@ class Analyzer {
                              const std::vector<RegState>& args, int32_t helper);
     void verify_global_function(uint32_t function);
     void check_global_call(Path& path, uint32_t function);
+    const std::vector<GlobalParam>& global_parameters(uint32_t function, uint32_t pc);
 
     // State utilities.
     uint32_t new_id() { return ++next_id_; }
     void mark_ptr_or_null(VerifierState& state, uint32_t id, bool is_null);
-    void invalidate_packet_pointers(VerifierState& state);
+    void invalidate_packet_pointers(VerifierState& state, uint32_t call_pc);
     void propagate_scalar_bounds(VerifierState& state, const RegState& reg);
     const RegState& read_reg(Path& path, int regno);
     std::string describe_origin(const RegState& reg) const;
@@ -117,12 +125,16 @@ class Analyzer {
     std::string describe_state(const VerifierState& state, const std::vector<int>& regs) const;
     std::string describe_path(uint32_t history) const;
     void log_state(const Path& path);
+    // Records, once per instruction, something only a privileged load may do (leaking a
+    // pointer, reading stack never written): accepted, but worth saying.
+    void note_privileged(uint32_t pc, const std::string& what);
 
     const VerifierInput& input_;
     std::span<const Insn> prog_;
     const ProgramType& type_;
     ProgramInfo info_;
     bool privileged_;
+    bool sleepable_;  // the program may call helpers that sleep
 
     std::vector<Path> worklist_;
     std::vector<StoredState> stored_;
@@ -130,6 +142,7 @@ class Analyzer {
     std::vector<uint16_t> joins_at_;
     std::vector<BranchStep> history_;
     std::vector<bool> visited_;
+    std::vector<bool> noted_privileged_;  // per instruction: a privilege note was recorded
     // Per instruction: how it touched memory (0 none yet, 1 context, 2 other), and the context
     // access it made, so that one instruction does the same kind of access on every path.
     std::vector<uint8_t> access_kind_;
@@ -137,6 +150,7 @@ class Analyzer {
     std::vector<uint32_t> stack_depth_;           // per function: deepest byte touched
     std::vector<std::vector<uint32_t>> callees_;  // per function: functions it calls
     std::vector<int8_t> global_verified_;         // per function: 0 not yet, 1 ok
+    std::vector<std::optional<std::vector<GlobalParam>>> global_params_;  // per function
     uint32_t next_id_ = 0;
     size_t stored_bytes_ = 0;
     uint64_t visited_insns_ = 0;

@@ -1,7 +1,10 @@
 // Calls: bpf-to-bpf calls (a new frame, verified in the caller's context), global functions
 // (verified once from their BTF argument types), and helper calls checked against their
 // prototypes, with the helpers whose meaning goes beyond a prototype handled by id.
+#include <linux/bpf.h>
+
 #include <fmt/format.h>
+#include <algorithm>
 
 #include "verifier/analyzer.hpp"
 #include "xbpf/isa.hpp"
@@ -32,6 +35,32 @@ bool holds_plain_values(MapType t) {
         case MapType::Stack:
         case MapType::BloomFilter: return false;
         default: return true;
+    }
+}
+
+// Helpers that may sleep (Linux's might_sleep protos): callable only from sleepable programs.
+bool helper_may_sleep(int32_t id) {
+    switch (id) {
+        case BPF_FUNC_copy_from_user:
+        case BPF_FUNC_copy_from_user_task:
+        case BPF_FUNC_ima_inode_hash:
+        case BPF_FUNC_ima_file_hash: return true;
+        default: return false;
+    }
+}
+
+// Helpers Linux offers only in some kernel configurations: a program using them is accepted
+// with a note saying what its kernel needs.
+const char* config_dependent_note(int32_t id) {
+    switch (id) {
+        case BPF_FUNC_probe_write_user:
+            return "Linux offers it only when the kernel is not locked down (lockdown "
+                   "integrity mode removes it), so some kernels refuse this program";
+        case BPF_FUNC_override_return:
+            return "Linux offers it only in kernels built with CONFIG_BPF_KPROBE_OVERRIDE, and "
+                   "only on functions open to error injection, so some kernels refuse this "
+                   "program";
+        default: return nullptr;
     }
 }
 
@@ -159,10 +188,16 @@ void Analyzer::check_mem_region(Path& path, int regno, uint64_t size, bool write
             const int64_t hi = static_cast<int64_t>(ptr.off) +
                                (ptr.value.smax > (1 << 20) ? (1 << 20) : ptr.value.smax) + sz;
             if (lo < -kStackSize || hi > 0) {
+                const std::string where =
+                    hi > 0 ? fmt::format(
+                                 "they reach fp+{}, above the frame pointer where the "
+                                 "stack ends",
+                                 hi)
+                           : fmt::format("they start at fp{}, below the 512-byte stack", lo);
                 reject(pc,
-                       fmt::format("{} (r{} = {}) needs {} bytes of stack, which go outside the "
-                                   "512-byte stack",
-                                   what, regno, ptr.to_string(), size),
+                       fmt::format("{} (r{} = {}) needs {} bytes of stack there, but {}: pass "
+                                   "a buffer at least as large as the size argument",
+                                   what, regno, ptr.to_string(), size, where),
                        {regno});
             }
             uint32_t& depth = stack_depth_[frame.function];
@@ -172,22 +207,20 @@ void Analyzer::check_mem_region(Path& path, int regno, uint64_t size, bool write
                 StackSlot* slot = stack_slot(frame, at, true);
                 const int32_t s_start = -8 * ((-at - 1) / 8 + 1);
                 StackByte& byte = slot->bytes[static_cast<size_t>(at - s_start)];
-                if (!write && init_required && byte == StackByte::Invalid && !privileged_) {
-                    reject(pc,
-                           fmt::format(
-                               "{} (r{} = {}) must be {} initialised bytes, but fp{} was never "
-                               "written on this path",
-                               what, regno, ptr.to_string(), size, at),
-                           {regno});
+                if (!write && init_required && byte == StackByte::Invalid) {
+                    const std::string text = fmt::format(
+                        "{} (r{} = {}) must be {} initialised bytes, but fp{} was never written "
+                        "on this path",
+                        what, regno, ptr.to_string(), size, at);
+                    if (!privileged_) reject(pc, text, {regno});
+                    note_privileged(pc, text);
                 }
-                if (!write && byte == StackByte::Spill && is_pointer(slot->spilled.type) &&
-                    !privileged_) {
-                    reject(
-                        pc,
-                        fmt::format("{} (r{}) includes a pointer stored on the stack: that would "
-                                    "leak an address",
-                                    what, regno),
-                        {regno});
+                if (!write && byte == StackByte::Spill && is_pointer(slot->spilled.type)) {
+                    const std::string text =
+                        fmt::format("{} (r{}) includes a pointer stored on the stack ({})", what,
+                                    regno, slot->spilled.to_string());
+                    if (!privileged_) reject(pc, text + ": that would leak an address", {regno});
+                    note_privileged(pc, text);
                 }
                 if (write) {
                     if (slot->spill_size != 0) {
@@ -204,6 +237,13 @@ void Analyzer::check_mem_region(Path& path, int regno, uint64_t size, bool write
         }
         case RegType::Packet:
         case RegType::PacketMeta: {
+            if (write && !type_.packet_writable) {
+                reject(pc,
+                       fmt::format("{} (r{}) would be written into the packet, which {} programs "
+                                   "may only read",
+                                   what, regno, type_.name),
+                       {regno});
+            }
             const int64_t start = ptr.off;
             if (ptr.value.smin < 0 || start < 0 || start + sz > ptr.range) {
                 reject(pc,
@@ -237,6 +277,14 @@ void Analyzer::check_mem_region(Path& path, int regno, uint64_t size, bool write
                            what, regno, describe_origin(ptr)),
                {regno});
     }
+    if (ptr.is_scalar() && ptr.stale_packet) {
+        reject(pc,
+               fmt::format("{} (r{}) was a packet pointer, but {} may have moved or resized the "
+                           "packet: load data and data_end again after the call and check the "
+                           "bounds again",
+                           what, regno, describe_origin(ptr)),
+               {regno});
+    }
     reject(pc,
            fmt::format("{} (r{}) must point to the stack, a map value, checked packet bytes or "
                        "helper memory; it holds {}",
@@ -256,6 +304,18 @@ std::optional<uint32_t> Analyzer::check_helper_call(Path& path, const Insn& insn
     }
     if (!type_.allows_helper(id)) {
         reject(pc, fmt::format("{} programs may not call {}", type_.name, helper_label(*h)));
+    }
+    if (helper_may_sleep(id) && !sleepable_) {
+        reject(pc, fmt::format("{} may sleep, so only sleepable programs may call it (sections "
+                               "ending in .s such as uprobe.s/ or lsm.s/, and syscall programs)",
+                               helper_label(*h)));
+    }
+    if (const char* note = config_dependent_note(id); note != nullptr) {
+        const std::string text = fmt::format("{}: {}", helper_label(*h), note);
+        if (std::find(report_.warnings.begin(), report_.warnings.end(), text) ==
+            report_.warnings.end()) {
+            report_.warnings.push_back(text);
+        }
     }
     const HelperPrototype& proto = h->prototype;
     VerifierState& st = path.state;
@@ -476,7 +536,7 @@ std::optional<uint32_t> Analyzer::check_helper_call(Path& path, const Insn& insn
             st, [ref](const RegState& r) { return r.ref_id == ref; },
             [](RegState& r) { r = RegState{}; });
     }
-    if (proto.changes_packet_data) invalidate_packet_pointers(st);
+    if (proto.changes_packet_data) invalidate_packet_pointers(st, pc);
 
     std::vector<RegState> cb_args;
     if (has_callback) {
@@ -572,14 +632,18 @@ std::optional<uint32_t> Analyzer::check_helper_call(Path& path, const Insn& insn
     return pc + 1;
 }
 
-void Analyzer::invalidate_packet_pointers(VerifierState& state) {
+void Analyzer::invalidate_packet_pointers(VerifierState& state, uint32_t call_pc) {
     for_each_reg(
         state,
         [](const RegState& r) {
             return r.type == RegType::Packet || r.type == RegType::PacketEnd ||
                    r.type == RegType::PacketMeta;
         },
-        [](RegState& r) { r = RegState::unknown_scalar(); });
+        [call_pc](RegState& r) {
+            r = RegState::unknown_scalar();
+            r.stale_packet = true;
+            r.origin_pc = call_pc;
+        });
 }
 
 }  // namespace xbpf::verifier

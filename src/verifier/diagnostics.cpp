@@ -76,6 +76,19 @@ std::string Analyzer::describe_path(uint32_t history) const {
     return out;
 }
 
+void Analyzer::note_privileged(uint32_t pc, const std::string& what) {
+    // Notes are for people: a handful say enough, and a long list would cost time on programs
+    // that do it everywhere.
+    constexpr size_t kMaxNotes = 16;
+    if (!privileged_ || noted_privileged_[pc]) return;
+    noted_privileged_[pc] = true;
+    if (report_.warnings.size() >= kMaxNotes) return;
+    report_.warnings.push_back(fmt::format(
+        "instruction {}{}: {}; allowed because the load is privileged (an unprivileged load is "
+        "rejected for it)",
+        pc, source_at(pc), what));
+}
+
 void Analyzer::log_state(const Path& path) {
     const VerifierState& st = path.state;
     std::string regs;

@@ -1,46 +1,36 @@
 // Global functions (BTF linkage global) are verified once, on their own, with arguments built
 // from their BTF parameter types, as Linux does; a call then only checks the arguments against
 // those types. Pointer parameters are memory of the pointed type's size that may be NULL, or
-// the context when they point to the program type's context struct.
+// the context when they point to the program type's context struct or are tagged __arg_ctx.
 #include <fmt/format.h>
 
 #include "verifier/analyzer.hpp"
-#include "xbpf/linux_names.hpp"
 
 namespace xbpf::verifier {
 
 namespace {
 
-enum class ParamKind { Scalar, Context, Mem };
+using ParamKind = GlobalParam::Kind;
+using Param = GlobalParam;
 
-struct Param {
-    ParamKind kind = ParamKind::Scalar;
-    uint32_t size = 0;
-};
-
-bool is_context_struct(std::string_view name) {
-    static constexpr std::string_view kNames[] = {"__sk_buff",
-                                                  "xdp_md",
-                                                  "pt_regs",
-                                                  "bpf_sock_addr",
-                                                  "bpf_sock_ops",
-                                                  "bpf_sock",
-                                                  "sk_msg_md",
-                                                  "bpf_perf_event_data",
-                                                  "bpf_raw_tracepoint_args",
-                                                  "sk_reuseport_md",
-                                                  "bpf_sysctl",
-                                                  "bpf_sockopt",
-                                                  "bpf_sk_lookup",
-                                                  "bpf_cgroup_dev_ctx",
-                                                  "__sk_buff_"};
-    for (auto n : kNames) {
-        if (n == name) return true;
+// Whether parameter `index` of BTF function `func_type` carries the `__arg_ctx` tag (a DECL_TAG
+// "arg:ctx" on that parameter), which tells Linux it receives the context whatever its type.
+bool tagged_context(const Btf& btf, uint32_t func_type, size_t index) {
+    for (uint32_t id = 1; id <= btf.type_count(); ++id) {
+        const BtfType* t = btf.type(id);
+        if (t->kind == BtfKind::DeclTag && t->type == func_type && t->name == "arg:ctx" &&
+            t->component_index == static_cast<int32_t>(index)) {
+            return true;
+        }
     }
     return false;
 }
 
-std::vector<Param> parameters(const Btf& btf, uint32_t func_type, uint32_t pc) {
+// A pointer parameter receives the context when it points to the program type's context struct
+// (by its BTF name, as Linux matches it) or is tagged __arg_ctx; any other pointer is memory of
+// the pointee's size that may be NULL.
+std::vector<Param> parameters(const Btf& btf, uint32_t func_type, uint32_t pc,
+                              const ProgramType& type) {
     const BtfType* func = btf.type(func_type);
     const BtfType* proto = func != nullptr ? btf.type(func->type) : nullptr;
     if (proto == nullptr || proto->kind != BtfKind::FuncProto) {
@@ -48,16 +38,19 @@ std::vector<Param> parameters(const Btf& btf, uint32_t func_type, uint32_t pc) {
     }
     if (proto->members.size() > 5) reject(pc, "a global function takes at most 5 arguments");
     std::vector<Param> params;
-    for (const auto& m : proto->members) {
+    for (size_t i = 0; i < proto->members.size(); ++i) {
+        const BtfMember& m = proto->members[i];
         Param p;
         const BtfType* t = btf.type(btf.skip_modifiers(m.type));
         if (t != nullptr && t->kind == BtfKind::Ptr) {
             const uint32_t pointee_id = btf.skip_modifiers(t->type);
             const BtfType* pointee = btf.type(pointee_id);
-            if (pointee != nullptr &&
+            const bool context_struct =
+                pointee != nullptr && !type.context_btf_name.empty() &&
                 (pointee->kind == BtfKind::Struct || pointee->kind == BtfKind::Union ||
                  pointee->kind == BtfKind::Fwd) &&
-                is_context_struct(pointee->name)) {
+                pointee->name == type.context_btf_name;
+            if (context_struct || tagged_context(btf, func_type, i)) {
                 p.kind = ParamKind::Context;
             } else {
                 p.kind = ParamKind::Mem;
@@ -72,12 +65,19 @@ std::vector<Param> parameters(const Btf& btf, uint32_t func_type, uint32_t pc) {
 
 }  // namespace
 
+const std::vector<GlobalParam>& Analyzer::global_parameters(uint32_t function, uint32_t pc) {
+    auto& cached = global_params_[function];
+    if (!cached) {
+        cached = parameters(*input_.origin->btf, info_.functions()[function].btf_type, pc, type_);
+    }
+    return *cached;
+}
+
 void Analyzer::verify_global_function(uint32_t function) {
     const FunctionInfo& f = info_.functions()[function];
     if (global_verified_[function] != 0) return;
     global_verified_[function] = 1;
-    const auto& btf = input_.origin->btf;
-    const auto params = parameters(*btf, f.btf_type, f.start);
+    const auto& params = global_parameters(function, f.start);
     Path path;
     path.pc = f.start;
     FrameState frame;
@@ -111,7 +111,7 @@ void Analyzer::check_global_call(Path& path, uint32_t function) {
     const uint32_t pc = path.pc;
     const FunctionInfo& f = info_.functions()[function];
     if (input_.origin == nullptr || !input_.origin->btf) reject(pc, "global function without BTF");
-    const auto params = parameters(*input_.origin->btf, f.btf_type, pc);
+    const auto& params = global_parameters(function, pc);
     for (size_t i = 0; i < params.size(); ++i) {
         const int regno = static_cast<int>(i) + 1;
         const RegState& r = read_reg(path, regno);

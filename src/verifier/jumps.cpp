@@ -188,14 +188,17 @@ std::optional<uint32_t> Analyzer::check_jump(Path& path, const Insn& insn) {
     }
 
     // Any other comparison involving a pointer: both ways, nothing learnt.
+    const std::string compares =
+        fmt::format("compares r{} ({}) with {} ({})", insn.dst, a.to_string(),
+                    use_reg ? fmt::format("r{}", insn.src) : "a constant", b.to_string());
     if (!privileged_) {
         reject(pc,
-               fmt::format("compares r{} ({}) with {} ({}): comparing pointers with numbers or "
-                           "with pointers into other regions would leak addresses",
-                           insn.dst, a.to_string(),
-                           use_reg ? fmt::format("r{}", insn.src) : "a constant", b.to_string()),
+               compares +
+                   ": comparing pointers with numbers or with pointers into other regions "
+                   "would leak addresses",
                {insn.dst, insn.src});
     }
+    note_privileged(pc, compares);
     return branch(path.state, path.state);
 }
 

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include "verifier/analyzer.hpp"
-#include "xbpf/linux_names.hpp"
 
 namespace xbpf::verifier {
 
@@ -14,19 +13,6 @@ namespace {
 constexpr int64_t kBpfSockSize = 80;
 // Size of struct bpf_flow_keys, which a flow dissector's context points to.
 constexpr uint32_t kFlowKeysSize = 56;
-
-bool packet_writable(uint32_t type_id) {
-    switch (static_cast<ProgType>(type_id)) {
-        case ProgType::SchedCls:
-        case ProgType::SchedAct:
-        case ProgType::Xdp:
-        case ProgType::LwtXmit:
-        case ProgType::SkSkb:
-        case ProgType::SkMsg:
-        case ProgType::LwtSeg6local: return true;
-        default: return false;
-    }
-}
 
 std::string fp_offset(int64_t off) {
     return off < 0 ? fmt::format("fp-{}", -off) : fmt::format("fp+{}", off);
@@ -69,12 +55,13 @@ RegState Analyzer::access_memory(Path& path, int regno, int32_t off, int size, b
                {regno});
     }
     kind = want;
-    if (stored != nullptr && is_pointer(stored->type) && !privileged_ &&
-        ptr.type != RegType::Stack) {
-        reject(pc,
-               fmt::format("stores a pointer ({}) into {}: that would leak a kernel address",
-                           stored->to_string(), reg_type_name(ptr.type)),
-               {regno});
+    if (stored != nullptr && is_pointer(stored->type) && ptr.type != RegType::Stack) {
+        const std::string what = fmt::format("stores a pointer ({}) into {}", stored->to_string(),
+                                             reg_type_name(ptr.type));
+        if (!privileged_) {
+            reject(pc, what + ": that would leak a kernel address", {regno});
+        }
+        note_privileged(pc, what);
     }
     auto scalar_result = [&](Scalar v) {
         if (sign_extend) v = v.sign_extended(static_cast<unsigned>(size * 8));
@@ -91,7 +78,7 @@ RegState Analyzer::access_memory(Path& path, int regno, int32_t off, int size, b
         case RegType::Context: return access_context(path, ptr, regno, off, size, write, stored);
         case RegType::Packet:
         case RegType::PacketMeta: {
-            if (write && !packet_writable(type_.id)) {
+            if (write && !type_.packet_writable) {
                 reject(pc, fmt::format("{} programs may not write into the packet", type_.name),
                        {regno});
             }
@@ -154,6 +141,14 @@ RegState Analyzer::access_memory(Path& path, int regno, int32_t off, int size, b
                {regno});
     }
     if (ptr.type == RegType::Scalar) {
+        if (ptr.stale_packet) {
+            reject(pc,
+                   fmt::format("r{} was a packet pointer, but {} may have moved or resized the "
+                               "packet, so it points nowhere now: load data and data_end from the "
+                               "context again after the call and check the bounds again",
+                               regno, describe_origin(ptr)),
+                   {regno});
+        }
         if (ptr.is_const(0)) {
             reject(pc,
                    fmt::format("r{} is NULL here ({}): it cannot be {}", regno,
@@ -219,12 +214,13 @@ RegState Analyzer::access_stack(Path& path, const RegState& ptr, int regno, int3
         }
         for (int64_t b = lo; b < hi; ++b) {
             const StackByte byte = stack_byte(frame, static_cast<int32_t>(b));
-            if (byte == StackByte::Invalid && !privileged_) {
-                reject(pc,
-                       fmt::format("reads the stack at a variable offset ({}..{}) that includes "
-                                   "{}, which was never written on this path",
-                                   fp_offset(lo), fp_offset(hi - size), fp_offset(b)),
-                       {regno});
+            if (byte == StackByte::Invalid) {
+                const std::string what = fmt::format(
+                    "reads the stack at a variable offset ({}..{}) that includes "
+                    "{}, which was never written on this path",
+                    fp_offset(lo), fp_offset(hi - size), fp_offset(b));
+                if (!privileged_) reject(pc, what, {regno});
+                note_privileged(pc, what);
             }
             if (byte == StackByte::Spill && !privileged_) {
                 const StackSlot* slot = stack_slot(frame, static_cast<int32_t>(b));
@@ -300,6 +296,9 @@ RegState Analyzer::access_stack(Path& path, const RegState& ptr, int regno, int3
     for (int64_t b = at; b < at + size; ++b) {
         const StackByte byte = stack_byte(frame, static_cast<int32_t>(b));
         if (byte == StackByte::Invalid) {
+            note_privileged(pc, fmt::format("reads {} bytes of stack at {}, but {} was never "
+                                            "written on this path",
+                                            size, fp_offset(at), fp_offset(b)));
             if (!privileged_) {
                 reject(
                     pc,

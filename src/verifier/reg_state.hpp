@@ -45,6 +45,9 @@ struct RegState {
     uint8_t frame = 0;
     // Bytes written through this pointer are read-only (rodata, BPF_F_RDONLY_PROG).
     bool read_only = false;
+    // A number that was a packet pointer until a helper that may move the packet (its
+    // origin_pc) ran: for messages only.
+    bool stale_packet = false;
     int32_t off = 0;  // fixed offset of a pointer from its region's start
     // Links copies: same id = same value (NULL checks, packet ranges and scalar bounds learnt on
     // one apply to all). 0: no link.

@@ -47,6 +47,14 @@ bool arithmetic_allowed(RegType type) {
 const RegState& Analyzer::read_reg(Path& path, int regno) {
     const RegState& r = path.state.reg(regno);
     if (r.type == RegType::NotInit) {
+        if (regno == 0 && r.origin_pc < prog_.size() && prog_[r.origin_pc].opcode == op::CALL_IMM &&
+            prog_[r.origin_pc].src == op::kCallHelper) {
+            reject(path.pc,
+                   fmt::format("r0 has no value here: {} returns nothing (it is void in Linux), so "
+                               "r0 may not be read after it; set r0 before returning",
+                               describe_origin(r)),
+                   {});
+        }
         if (regno == 0) {
             reject(path.pc,
                    "r0 has no value here: it was never written on this path, or the last call "
@@ -236,10 +244,20 @@ void Analyzer::check_alu(Path& path, const Insn& insn) {
         return;
     }
     if (!is64) {
+        // A privileged load may subtract pointers in 32 bits (`w7 -= w6` for a packet length,
+        // as clang emits it): the result is some number, as Linux makes it; nothing else.
+        if (code == op::SUB && privileged_) {
+            dst = RegState::scalar(Scalar::unsigned_range(0, 0xffffffffu));
+            dst.origin_pc = pc;
+            return;
+        }
         reject(pc,
                fmt::format("32-bit arithmetic on a pointer (r{} {} r{}): pointers need 64-bit "
-                           "arithmetic",
-                           insn.dst, alu_name(code), use_reg ? insn.src : insn.dst),
+                           "arithmetic{}",
+                           insn.dst, alu_name(code), use_reg ? insn.src : insn.dst,
+                           code == op::SUB ? " (only privileged loads may subtract them in 32 "
+                                             "bits, to get a number)"
+                                           : ""),
                {insn.dst, insn.src});
     }
     check_pointer_alu(path, insn, dst, src, dst_ptr);
@@ -382,12 +400,12 @@ std::optional<uint32_t> Analyzer::check_exit(Path& path) {
         }
         return callsite + 1;
     }
-    if (is_pointer(r0.type) && !privileged_) {
-        reject(pc,
-               fmt::format("the program returns a pointer ({}): that would leak a kernel "
-                           "address to user space",
-                           r0.to_string()),
-               {0});
+    if (is_pointer(r0.type)) {
+        const std::string what = fmt::format("the program returns a pointer ({})", r0.to_string());
+        if (!privileged_) {
+            reject(pc, what + ": that would leak a kernel address to user space", {0});
+        }
+        note_privileged(pc, what);
     }
     if (type_.return_range) {
         const ReturnRange range = *type_.return_range;

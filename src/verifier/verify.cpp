@@ -18,14 +18,18 @@ Analyzer::Analyzer(const VerifierInput& input)
       type_(*input.type),
       info_(input.program, input.origin, input.helpers),
       privileged_(input.options.privileged),
+      sleepable_(input.type->always_sleepable ||
+                 (input.origin != nullptr && input.origin->sleepable)),
       states_at_(input.program.size()),
       joins_at_(input.program.size(), 0),
       visited_(input.program.size(), false),
+      noted_privileged_(input.program.size(), false),
       access_kind_(input.program.size(), 0),
       ctx_access_(input.program.size()),
       stack_depth_(info_.functions().size(), 0),
       callees_(info_.functions().size()),
       global_verified_(info_.functions().size(), 0),
+      global_params_(info_.functions().size()),
       budget_(input.options.max_visited_instructions) {
     history_.push_back(BranchStep{});
 }

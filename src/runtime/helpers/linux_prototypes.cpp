@@ -47,7 +47,7 @@ const Row kRows[] = {
     {BPF_FUNC_skb_store_bytes,         R::Integer, {A::Context, A::Scalar, A::Mem, A::Size, A::Scalar}, kPkt},
     {BPF_FUNC_l3_csum_replace,         R::Integer, {A::Context, A::Scalar, A::Scalar, A::Scalar, A::Scalar}, kPkt},
     {BPF_FUNC_l4_csum_replace,         R::Integer, {A::Context, A::Scalar, A::Scalar, A::Scalar, A::Scalar}, kPkt},
-    {BPF_FUNC_tail_call,               R::Integer, {A::Context, A::Map, A::Scalar}},
+    {BPF_FUNC_tail_call,               R::Void,    {A::Context, A::Map, A::Scalar}},  // r0 unreadable after, as in Linux
     {BPF_FUNC_clone_redirect,          R::Integer, {A::Context, A::Scalar, A::Scalar}, kPkt},
     {BPF_FUNC_get_current_pid_tgid,    R::Integer, {}},
     {BPF_FUNC_get_current_uid_gid,     R::Integer, {}},

@@ -14,16 +14,18 @@
 namespace xbpf::progtypes {
 namespace {
 
-std::shared_ptr<ProgramType> cgroup_type(uint32_t id, const char* name) {
+std::shared_ptr<ProgramType> cgroup_type(uint32_t id, const char* name,
+                                         const char* context_btf_name) {
     auto t = std::make_shared<ProgramType>();
     t->id = id;
     t->name = name;
+    t->context_btf_name = context_btf_name;
     t->return_range = ReturnRange{0, 1};
     return t;
 }
 
 std::shared_ptr<ProgramType> cgroup_sock_type() {
-    auto t = cgroup_type(BPF_PROG_TYPE_CGROUP_SOCK, "cgroup_sock");
+    auto t = cgroup_type(BPF_PROG_TYPE_CGROUP_SOCK, "cgroup_sock", "bpf_sock");
     ContextBuilder(80)
         .scalar("bound_dev_if", 0, 4, w::k4, w::k4)
         .scalar("family", 4, 4, w::kUpTo4)
@@ -40,16 +42,17 @@ std::shared_ptr<ProgramType> cgroup_sock_type() {
         .scalar("state", 72, 4, w::kUpTo4)
         .scalar("rx_queue_mapping", 76, 4, w::kUpTo4)
         .finish(*t);
-    t->helpers =
-        join({socket_base_helpers(),
-              cgroup_helpers(),
-              {BPF_FUNC_get_socket_cookie, BPF_FUNC_get_netns_cookie, BPF_FUNC_perf_event_output,
-               BPF_FUNC_sk_storage_get, BPF_FUNC_sk_storage_delete, BPF_FUNC_get_cgroup_classid}});
+    // The plain base set (no socket casts), the socket's cookies and storage, the cgroup's
+    // local storage and the return-value helpers.
+    t->helpers = join({base_helpers(),
+                       {BPF_FUNC_perf_event_output, BPF_FUNC_get_socket_cookie,
+                        BPF_FUNC_get_local_storage, BPF_FUNC_sk_storage_get,
+                        BPF_FUNC_get_netns_cookie, BPF_FUNC_get_retval, BPF_FUNC_set_retval}});
     return t;
 }
 
 std::shared_ptr<ProgramType> cgroup_sock_addr_type() {
-    auto t = cgroup_type(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, "cgroup_sock_addr");
+    auto t = cgroup_type(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, "cgroup_sock_addr", "bpf_sock_addr");
     // Addresses and the port: narrow reads, 32-bit writes; the IPv6 arrays also 64-bit reads
     // and writes at 8-byte aligned offsets. The other scalars: whole 32-bit reads only.
     ContextBuilder(72)
@@ -64,33 +67,35 @@ std::shared_ptr<ProgramType> cgroup_sock_addr_type() {
         .scalar("msg_src_ip6", 44, 16, w::kAny, w::k4 | w::k8)
         .pointer("sk", 64, 8, ContextFieldKind::Socket)
         .finish(*t);
-    t->helpers = join({socket_base_helpers(),
-                       cgroup_helpers(),
-                       {BPF_FUNC_bind, BPF_FUNC_get_socket_cookie, BPF_FUNC_get_netns_cookie,
-                        BPF_FUNC_perf_event_output, BPF_FUNC_sk_lookup_tcp, BPF_FUNC_sk_lookup_udp,
-                        BPF_FUNC_sk_release, BPF_FUNC_skc_lookup_tcp, BPF_FUNC_sk_storage_get,
-                        BPF_FUNC_sk_storage_delete, BPF_FUNC_setsockopt, BPF_FUNC_getsockopt}});
+    // bind only for the bind hooks, get/set_retval not for recvmsg, getpeername and
+    // getsockname: allowed here as for the most permissive attach type.
+    t->helpers =
+        join({socket_base_helpers(),
+              {BPF_FUNC_perf_event_output, BPF_FUNC_get_socket_cookie, BPF_FUNC_setsockopt,
+               BPF_FUNC_getsockopt, BPF_FUNC_bind, BPF_FUNC_get_local_storage,
+               BPF_FUNC_sk_lookup_tcp, BPF_FUNC_sk_lookup_udp, BPF_FUNC_sk_release,
+               BPF_FUNC_skc_lookup_tcp, BPF_FUNC_sk_storage_get, BPF_FUNC_sk_storage_delete,
+               BPF_FUNC_get_netns_cookie, BPF_FUNC_get_retval, BPF_FUNC_set_retval}});
     t->runnable = true;
     return t;
 }
 
 std::shared_ptr<ProgramType> cgroup_sysctl_type() {
-    auto t = cgroup_type(BPF_PROG_TYPE_CGROUP_SYSCTL, "cgroup_sysctl");
+    auto t = cgroup_type(BPF_PROG_TYPE_CGROUP_SYSCTL, "cgroup_sysctl", "bpf_sysctl");
     ContextBuilder(8)
         .scalar("write", 0, 4, w::kUpTo4)
         .scalar("file_pos", 4, 4, w::kUpTo4, w::k4)
         .finish(*t);
-    t->helpers = join({base_helpers(),
-                       cgroup_helpers(),
-                       {BPF_FUNC_strtol, BPF_FUNC_strtoul, BPF_FUNC_sysctl_get_name,
-                        BPF_FUNC_sysctl_get_current_value, BPF_FUNC_sysctl_get_new_value,
-                        BPF_FUNC_sysctl_set_new_value, BPF_FUNC_ktime_get_coarse_ns,
-                        BPF_FUNC_perf_event_output}});
+    t->helpers =
+        join({base_helpers(),
+              {BPF_FUNC_perf_event_output, BPF_FUNC_get_local_storage, BPF_FUNC_sysctl_get_name,
+               BPF_FUNC_sysctl_get_current_value, BPF_FUNC_sysctl_get_new_value,
+               BPF_FUNC_sysctl_set_new_value, BPF_FUNC_get_retval, BPF_FUNC_set_retval}});
     return t;
 }
 
 std::shared_ptr<ProgramType> cgroup_sockopt_type() {
-    auto t = cgroup_type(BPF_PROG_TYPE_CGROUP_SOCKOPT, "cgroup_sockopt");
+    auto t = cgroup_type(BPF_PROG_TYPE_CGROUP_SOCKOPT, "cgroup_sockopt", "bpf_sockopt");
     ContextBuilder(40)
         .pointer("sk", 0, 8, ContextFieldKind::Socket)
         .pointer("optval", 8, 8, ContextFieldKind::PacketStart)
@@ -100,22 +105,27 @@ std::shared_ptr<ProgramType> cgroup_sockopt_type() {
         .scalar("optlen", 32, 4, w::k4, w::k4)
         .scalar("retval", 36, 4, w::k4, w::k4)
         .finish(*t);
-    t->helpers =
-        join({base_helpers(),
-              cgroup_helpers(),
-              {BPF_FUNC_get_netns_cookie, BPF_FUNC_sk_storage_get, BPF_FUNC_sk_storage_delete,
-               BPF_FUNC_setsockopt, BPF_FUNC_getsockopt, BPF_FUNC_tcp_sock}});
+    // The option buffer (optval..optval_end) is the packet here, and programs may rewrite it.
+    t->packet_writable = true;
+    // getsockopt and setsockopt only on their own hooks; without ktime_get_coarse_ns.
+    t->helpers = join({without(base_helpers(), {BPF_FUNC_ktime_get_coarse_ns}),
+                       {BPF_FUNC_perf_event_output, BPF_FUNC_setsockopt, BPF_FUNC_getsockopt,
+                        BPF_FUNC_get_local_storage, BPF_FUNC_tcp_sock, BPF_FUNC_sk_storage_get,
+                        BPF_FUNC_sk_storage_delete, BPF_FUNC_get_netns_cookie, BPF_FUNC_get_retval,
+                        BPF_FUNC_set_retval}});
     return t;
 }
 
 std::shared_ptr<ProgramType> cgroup_device_type() {
-    auto t = cgroup_type(BPF_PROG_TYPE_CGROUP_DEVICE, "cgroup_device");
+    auto t = cgroup_type(BPF_PROG_TYPE_CGROUP_DEVICE, "cgroup_device", "bpf_cgroup_dev_ctx");
     ContextBuilder(12)
         .scalar("access_type", 0, 4, w::kUpTo4)
         .scalar("major", 4, 4, w::k4)
         .scalar("minor", 8, 4, w::k4)
         .finish(*t);
-    t->helpers = join({base_helpers(), cgroup_helpers()});
+    t->helpers = join({without(base_helpers(), {BPF_FUNC_ktime_get_coarse_ns}),
+                       {BPF_FUNC_perf_event_output, BPF_FUNC_get_local_storage, BPF_FUNC_get_retval,
+                        BPF_FUNC_set_retval}});
     return t;
 }
 

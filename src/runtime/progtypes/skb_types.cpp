@@ -90,6 +90,7 @@ std::shared_ptr<ProgramType> skb_type(uint32_t id, const char* name, const SkbAc
     auto t = std::make_shared<ProgramType>();
     t->id = id;
     t->name = name;
+    t->context_btf_name = "__sk_buff";
     build_skb_context(*t, access);
     t->helpers = std::move(helpers);
     return t;
@@ -98,57 +99,57 @@ std::shared_ptr<ProgramType> skb_type(uint32_t id, const char* name, const SkbAc
 HelperIds tc_helpers() {
     return join({socket_base_helpers(),
                  {BPF_FUNC_skb_store_bytes,
-                  BPF_FUNC_skb_load_bytes,
-                  BPF_FUNC_skb_load_bytes_relative,
-                  BPF_FUNC_skb_pull_data,
-                  BPF_FUNC_csum_diff,
-                  BPF_FUNC_csum_update,
-                  BPF_FUNC_csum_level,
                   BPF_FUNC_l3_csum_replace,
                   BPF_FUNC_l4_csum_replace,
                   BPF_FUNC_clone_redirect,
-                  BPF_FUNC_get_cgroup_classid,
                   BPF_FUNC_skb_vlan_push,
                   BPF_FUNC_skb_vlan_pop,
-                  BPF_FUNC_skb_change_proto,
-                  BPF_FUNC_skb_change_type,
-                  BPF_FUNC_skb_adjust_room,
-                  BPF_FUNC_skb_change_tail,
-                  BPF_FUNC_skb_change_head,
                   BPF_FUNC_skb_get_tunnel_key,
                   BPF_FUNC_skb_set_tunnel_key,
+                  BPF_FUNC_redirect,
+                  BPF_FUNC_get_route_realm,
+                  BPF_FUNC_perf_event_output,
+                  BPF_FUNC_skb_load_bytes,
+                  BPF_FUNC_csum_diff,
                   BPF_FUNC_skb_get_tunnel_opt,
                   BPF_FUNC_skb_set_tunnel_opt,
-                  BPF_FUNC_redirect,
-                  BPF_FUNC_redirect_neigh,
-                  BPF_FUNC_redirect_peer,
-                  BPF_FUNC_get_route_realm,
-                  BPF_FUNC_get_hash_recalc,
-                  BPF_FUNC_set_hash_invalid,
-                  BPF_FUNC_set_hash,
-                  BPF_FUNC_perf_event_output,
+                  BPF_FUNC_skb_change_proto,
+                  BPF_FUNC_skb_change_type,
                   BPF_FUNC_skb_under_cgroup,
+                  BPF_FUNC_get_hash_recalc,
+                  BPF_FUNC_skb_change_tail,
+                  BPF_FUNC_skb_pull_data,
+                  BPF_FUNC_csum_update,
+                  BPF_FUNC_set_hash_invalid,
+                  BPF_FUNC_skb_change_head,
                   BPF_FUNC_get_socket_cookie,
                   BPF_FUNC_get_socket_uid,
-                  BPF_FUNC_fib_lookup,
-                  BPF_FUNC_check_mtu,
-                  BPF_FUNC_sk_fullsock,
-                  BPF_FUNC_sk_storage_get,
-                  BPF_FUNC_sk_storage_delete,
+                  BPF_FUNC_set_hash,
+                  BPF_FUNC_skb_adjust_room,
                   BPF_FUNC_skb_get_xfrm_state,
-                  BPF_FUNC_skb_cgroup_classid,
+                  BPF_FUNC_skb_load_bytes_relative,
+                  BPF_FUNC_fib_lookup,
                   BPF_FUNC_skb_cgroup_id,
                   BPF_FUNC_skb_ancestor_cgroup_id,
                   BPF_FUNC_sk_lookup_tcp,
                   BPF_FUNC_sk_lookup_udp,
                   BPF_FUNC_sk_release,
+                  BPF_FUNC_sk_fullsock,
                   BPF_FUNC_tcp_sock,
+                  BPF_FUNC_skb_ecn_set_ce,
                   BPF_FUNC_get_listener_sock,
                   BPF_FUNC_skc_lookup_tcp,
                   BPF_FUNC_tcp_check_syncookie,
-                  BPF_FUNC_skb_ecn_set_ce,
+                  BPF_FUNC_sk_storage_get,
+                  BPF_FUNC_sk_storage_delete,
                   BPF_FUNC_tcp_gen_syncookie,
+                  BPF_FUNC_get_netns_cookie,
                   BPF_FUNC_sk_assign,
+                  BPF_FUNC_csum_level,
+                  BPF_FUNC_skb_cgroup_classid,
+                  BPF_FUNC_redirect_neigh,
+                  BPF_FUNC_redirect_peer,
+                  BPF_FUNC_check_mtu,
                   BPF_FUNC_skb_set_tstamp,
                   BPF_FUNC_tcp_raw_gen_syncookie_ipv4,
                   BPF_FUNC_tcp_raw_gen_syncookie_ipv6,
@@ -157,11 +158,10 @@ HelperIds tc_helpers() {
 }
 
 HelperIds lwt_out_helpers() {
-    return join(
-        {socket_base_helpers(),
-         {BPF_FUNC_skb_load_bytes, BPF_FUNC_skb_pull_data, BPF_FUNC_csum_diff,
-          BPF_FUNC_get_cgroup_classid, BPF_FUNC_get_route_realm, BPF_FUNC_get_hash_recalc,
-          BPF_FUNC_perf_event_output, BPF_FUNC_get_smp_processor_id, BPF_FUNC_skb_under_cgroup}});
+    return join({socket_base_helpers(),
+                 {BPF_FUNC_get_route_realm, BPF_FUNC_perf_event_output, BPF_FUNC_skb_load_bytes,
+                  BPF_FUNC_csum_diff, BPF_FUNC_skb_under_cgroup, BPF_FUNC_get_hash_recalc,
+                  BPF_FUNC_skb_pull_data}});
 }
 
 }  // namespace
@@ -175,7 +175,7 @@ void add_skb_types(std::vector<std::shared_ptr<ProgramType>>& out) {
                           join({socket_base_helpers(),
                                 {BPF_FUNC_skb_load_bytes, BPF_FUNC_skb_load_bytes_relative,
                                  BPF_FUNC_get_socket_cookie, BPF_FUNC_get_socket_uid,
-                                 BPF_FUNC_perf_event_output}}));
+                                 BPF_FUNC_perf_event_output, BPF_FUNC_get_netns_cookie}}));
         t->legacy_packet_loads = true;
         t->runnable = true;
         out.push_back(std::move(t));
@@ -191,6 +191,7 @@ void add_skb_types(std::vector<std::shared_ptr<ProgramType>>& out) {
                                 std::pair{BPF_PROG_TYPE_SCHED_ACT, "sched_act"}}) {
             auto t = skb_type(id, name, a, tc_helpers());
             t->legacy_packet_loads = true;
+            t->packet_writable = true;
             t->runnable = true;
             out.push_back(std::move(t));
         }
@@ -201,18 +202,29 @@ void add_skb_types(std::vector<std::shared_ptr<ProgramType>>& out) {
         SkbAccess a;
         a.packet = a.socket_fields = a.tstamp = a.hwtstamp = true;
         a.writable = {"mark", "priority", "cb", "tstamp"};
-        auto t = skb_type(
-            BPF_PROG_TYPE_CGROUP_SKB, "cgroup_skb", a,
-            join({socket_base_helpers(),
-                  cgroup_helpers(),
-                  {BPF_FUNC_sk_fullsock, BPF_FUNC_sk_storage_get, BPF_FUNC_sk_storage_delete,
-                   BPF_FUNC_perf_event_output, BPF_FUNC_skb_cgroup_id,
-                   BPF_FUNC_skb_ancestor_cgroup_id, BPF_FUNC_sk_cgroup_id,
-                   BPF_FUNC_sk_ancestor_cgroup_id, BPF_FUNC_sk_lookup_tcp, BPF_FUNC_sk_lookup_udp,
-                   BPF_FUNC_sk_release, BPF_FUNC_skc_lookup_tcp, BPF_FUNC_tcp_sock,
-                   BPF_FUNC_get_listener_sock, BPF_FUNC_skb_ecn_set_ce, BPF_FUNC_skb_load_bytes,
-                   BPF_FUNC_skb_load_bytes_relative, BPF_FUNC_get_socket_cookie,
-                   BPF_FUNC_get_socket_uid}}));
+        auto t = skb_type(BPF_PROG_TYPE_CGROUP_SKB, "cgroup_skb", a,
+                          join({socket_base_helpers(),
+                                {BPF_FUNC_perf_event_output,
+                                 BPF_FUNC_skb_load_bytes,
+                                 BPF_FUNC_get_socket_cookie,
+                                 BPF_FUNC_get_socket_uid,
+                                 BPF_FUNC_skb_load_bytes_relative,
+                                 BPF_FUNC_skb_cgroup_id,
+                                 BPF_FUNC_get_local_storage,
+                                 BPF_FUNC_skb_ancestor_cgroup_id,
+                                 BPF_FUNC_sk_lookup_tcp,
+                                 BPF_FUNC_sk_lookup_udp,
+                                 BPF_FUNC_sk_release,
+                                 BPF_FUNC_sk_fullsock,
+                                 BPF_FUNC_tcp_sock,
+                                 BPF_FUNC_skb_ecn_set_ce,
+                                 BPF_FUNC_get_listener_sock,
+                                 BPF_FUNC_skc_lookup_tcp,
+                                 BPF_FUNC_sk_storage_get,
+                                 BPF_FUNC_sk_storage_delete,
+                                 BPF_FUNC_get_netns_cookie,
+                                 BPF_FUNC_sk_cgroup_id,
+                                 BPF_FUNC_sk_ancestor_cgroup_id}}));
         t->return_range = ReturnRange{0, 3};
         t->runnable = true;
         out.push_back(std::move(t));
@@ -225,15 +237,21 @@ void add_skb_types(std::vector<std::shared_ptr<ProgramType>>& out) {
         out.push_back(skb_type(BPF_PROG_TYPE_LWT_IN, "lwt_in", a,
                                join({lwt_out_helpers(), {BPF_FUNC_lwt_push_encap}})));
         out.push_back(skb_type(BPF_PROG_TYPE_LWT_OUT, "lwt_out", a, lwt_out_helpers()));
-        out.push_back(skb_type(
+        auto xmit = skb_type(
             BPF_PROG_TYPE_LWT_XMIT, "lwt_xmit", a,
-            join({lwt_out_helpers(),
-                  {BPF_FUNC_skb_get_tunnel_key, BPF_FUNC_skb_set_tunnel_key,
-                   BPF_FUNC_skb_get_tunnel_opt, BPF_FUNC_skb_set_tunnel_opt, BPF_FUNC_redirect,
-                   BPF_FUNC_skb_change_head, BPF_FUNC_skb_change_tail, BPF_FUNC_skb_change_proto,
-                   BPF_FUNC_skb_change_type, BPF_FUNC_skb_store_bytes, BPF_FUNC_csum_update,
-                   BPF_FUNC_csum_level, BPF_FUNC_l3_csum_replace, BPF_FUNC_l4_csum_replace,
-                   BPF_FUNC_set_hash_invalid, BPF_FUNC_lwt_push_encap}})));
+            join({socket_base_helpers(), {BPF_FUNC_skb_store_bytes,    BPF_FUNC_l3_csum_replace,
+                                          BPF_FUNC_l4_csum_replace,    BPF_FUNC_clone_redirect,
+                                          BPF_FUNC_skb_get_tunnel_key, BPF_FUNC_skb_set_tunnel_key,
+                                          BPF_FUNC_redirect,           BPF_FUNC_get_route_realm,
+                                          BPF_FUNC_perf_event_output,  BPF_FUNC_skb_load_bytes,
+                                          BPF_FUNC_csum_diff,          BPF_FUNC_skb_get_tunnel_opt,
+                                          BPF_FUNC_skb_set_tunnel_opt, BPF_FUNC_skb_under_cgroup,
+                                          BPF_FUNC_get_hash_recalc,    BPF_FUNC_skb_change_tail,
+                                          BPF_FUNC_skb_pull_data,      BPF_FUNC_csum_update,
+                                          BPF_FUNC_set_hash_invalid,   BPF_FUNC_skb_change_head,
+                                          BPF_FUNC_lwt_push_encap,     BPF_FUNC_csum_level}}));
+        xmit->packet_writable = true;  // the only lightweight tunnel type that writes packets
+        out.push_back(std::move(xmit));
         out.push_back(skb_type(BPF_PROG_TYPE_LWT_SEG6LOCAL, "lwt_seg6local", a,
                                join({lwt_out_helpers(),
                                      {BPF_FUNC_lwt_seg6_store_bytes, BPF_FUNC_lwt_seg6_action,
@@ -245,20 +263,23 @@ void add_skb_types(std::vector<std::shared_ptr<ProgramType>>& out) {
         a.packet = a.socket_fields = true;
         a.mark = false;
         a.writable = {"tc_index", "priority"};
-        out.push_back(skb_type(
+        auto t = skb_type(
             BPF_PROG_TYPE_SK_SKB, "sk_skb", a,
             join({socket_base_helpers(),
-                  {BPF_FUNC_skb_store_bytes, BPF_FUNC_skb_load_bytes, BPF_FUNC_skb_pull_data,
-                   BPF_FUNC_skb_change_tail, BPF_FUNC_skb_change_head, BPF_FUNC_skb_adjust_room,
-                   BPF_FUNC_get_socket_cookie, BPF_FUNC_get_socket_uid, BPF_FUNC_sk_redirect_map,
-                   BPF_FUNC_sk_redirect_hash, BPF_FUNC_perf_event_output, BPF_FUNC_sk_lookup_tcp,
-                   BPF_FUNC_sk_lookup_udp, BPF_FUNC_sk_release, BPF_FUNC_skc_lookup_tcp}})));
+                  {BPF_FUNC_skb_store_bytes, BPF_FUNC_perf_event_output, BPF_FUNC_skb_load_bytes,
+                   BPF_FUNC_skb_change_tail, BPF_FUNC_skb_pull_data, BPF_FUNC_skb_change_head,
+                   BPF_FUNC_get_socket_cookie, BPF_FUNC_get_socket_uid, BPF_FUNC_skb_adjust_room,
+                   BPF_FUNC_sk_redirect_map, BPF_FUNC_sk_redirect_hash, BPF_FUNC_sk_lookup_tcp,
+                   BPF_FUNC_sk_lookup_udp, BPF_FUNC_sk_release, BPF_FUNC_skc_lookup_tcp}}));
+        t->packet_writable = true;
+        out.push_back(std::move(t));
     }
     // flow_dissector: only the packet and the flow keys it fills.
     {
         auto t = std::make_shared<ProgramType>();
         t->id = BPF_PROG_TYPE_FLOW_DISSECTOR;
         t->name = "flow_dissector";
+        t->context_btf_name = "__sk_buff";
         ContextBuilder(kSkbSize)
             .pointer("data", 76, 4, ContextFieldKind::PacketStart)
             .pointer("data_end", 80, 4, ContextFieldKind::PacketEnd)

@@ -13,6 +13,7 @@ std::shared_ptr<ProgramType> sock_ops_type() {
     auto t = std::make_shared<ProgramType>();
     t->id = BPF_PROG_TYPE_SOCK_OPS;
     t->name = "sock_ops";
+    t->context_btf_name = "bpf_sock_ops";
     // Linux allows only whole 32-bit reads of the u32 fields (skb_tcp_flags excepted) and
     // writes only to reply (args[0]) and sk_txhash.
     ContextBuilder b(216);
@@ -53,12 +54,11 @@ std::shared_ptr<ProgramType> sock_ops_type() {
     b.finish(*t);
     t->helpers =
         join({socket_base_helpers(),
-              cgroup_helpers(),
-              {BPF_FUNC_setsockopt, BPF_FUNC_getsockopt, BPF_FUNC_sock_ops_cb_flags_set,
-               BPF_FUNC_sock_map_update, BPF_FUNC_sock_hash_update, BPF_FUNC_get_socket_cookie,
-               BPF_FUNC_perf_event_output, BPF_FUNC_sk_storage_get, BPF_FUNC_sk_storage_delete,
-               BPF_FUNC_get_netns_cookie, BPF_FUNC_tcp_sock, BPF_FUNC_load_hdr_opt,
-               BPF_FUNC_store_hdr_opt, BPF_FUNC_reserve_hdr_opt}});
+              {BPF_FUNC_perf_event_output, BPF_FUNC_get_socket_cookie, BPF_FUNC_setsockopt,
+               BPF_FUNC_sock_map_update, BPF_FUNC_getsockopt, BPF_FUNC_sock_ops_cb_flags_set,
+               BPF_FUNC_sock_hash_update, BPF_FUNC_get_local_storage, BPF_FUNC_tcp_sock,
+               BPF_FUNC_sk_storage_get, BPF_FUNC_sk_storage_delete, BPF_FUNC_get_netns_cookie,
+               BPF_FUNC_load_hdr_opt, BPF_FUNC_store_hdr_opt, BPF_FUNC_reserve_hdr_opt}});
     t->return_range = ReturnRange{0, 1};
     t->runnable = true;
     return t;
@@ -68,6 +68,8 @@ std::shared_ptr<ProgramType> sk_msg_type() {
     auto t = std::make_shared<ProgramType>();
     t->id = BPF_PROG_TYPE_SK_MSG;
     t->name = "sk_msg";
+    t->context_btf_name = "sk_msg_md";
+    t->packet_writable = true;
     ContextBuilder(80)
         .pointer("data", 0, 8, ContextFieldKind::PacketStart)
         .pointer("data_end", 8, 8, ContextFieldKind::PacketEnd)
@@ -83,12 +85,10 @@ std::shared_ptr<ProgramType> sk_msg_type() {
         .finish(*t);
     t->helpers =
         join({socket_base_helpers(),
-              {BPF_FUNC_msg_redirect_map, BPF_FUNC_msg_redirect_hash, BPF_FUNC_msg_apply_bytes,
-               BPF_FUNC_msg_cork_bytes, BPF_FUNC_msg_pull_data, BPF_FUNC_msg_push_data,
-               BPF_FUNC_msg_pop_data, BPF_FUNC_perf_event_output, BPF_FUNC_get_current_uid_gid,
-               BPF_FUNC_get_current_pid_tgid, BPF_FUNC_sk_storage_get, BPF_FUNC_sk_storage_delete,
-               BPF_FUNC_get_netns_cookie, BPF_FUNC_get_current_cgroup_id,
-               BPF_FUNC_get_current_ancestor_cgroup_id}});
+              {BPF_FUNC_perf_event_output, BPF_FUNC_msg_redirect_map, BPF_FUNC_msg_apply_bytes,
+               BPF_FUNC_msg_cork_bytes, BPF_FUNC_msg_pull_data, BPF_FUNC_msg_redirect_hash,
+               BPF_FUNC_msg_push_data, BPF_FUNC_msg_pop_data, BPF_FUNC_sk_storage_get,
+               BPF_FUNC_sk_storage_delete, BPF_FUNC_get_netns_cookie}});
     return t;
 }
 
@@ -96,6 +96,7 @@ std::shared_ptr<ProgramType> sk_reuseport_type() {
     auto t = std::make_shared<ProgramType>();
     t->id = BPF_PROG_TYPE_SK_REUSEPORT;
     t->name = "sk_reuseport";
+    t->context_btf_name = "sk_reuseport_md";
     ContextBuilder(56)
         .pointer("data", 0, 8, ContextFieldKind::PacketStart)
         .pointer("data_end", 8, 8, ContextFieldKind::PacketEnd)
@@ -107,10 +108,10 @@ std::shared_ptr<ProgramType> sk_reuseport_type() {
         .pointer("sk", 40, 8, ContextFieldKind::Socket)
         .pointer("migrating_sk", 48, 8, ContextFieldKind::SocketOrNull)
         .finish(*t);
-    t->helpers = join(
-        {base_helpers(),
-         {BPF_FUNC_sk_select_reuseport, BPF_FUNC_skb_load_bytes, BPF_FUNC_skb_load_bytes_relative,
-          BPF_FUNC_get_socket_cookie, BPF_FUNC_ktime_get_coarse_ns}});
+    // No socket casts here: sk_reuseport builds on the plain base set.
+    t->helpers = join({base_helpers(),
+                       {BPF_FUNC_skb_load_bytes, BPF_FUNC_get_socket_cookie,
+                        BPF_FUNC_skb_load_bytes_relative, BPF_FUNC_sk_select_reuseport}});
     return t;
 }
 
@@ -118,6 +119,7 @@ std::shared_ptr<ProgramType> sk_lookup_type() {
     auto t = std::make_shared<ProgramType>();
     t->id = BPF_PROG_TYPE_SK_LOOKUP;
     t->name = "sk_lookup";
+    t->context_btf_name = "bpf_sk_lookup";
     ContextBuilder(72)
         .pointer("sk", 0, 8, ContextFieldKind::SocketOrNull)
         .scalar("family", 8, 4, w::kUpTo4)

@@ -17,10 +17,12 @@ constexpr uint32_t kMaxFuncArgs = 12;           // MAX_BPF_FUNC_ARGS: u64 each
 constexpr uint32_t kMaxSyscallContext = 65535;  // U16_MAX: the largest ctx_in a test run takes
 
 std::shared_ptr<ProgramType> plain_type(uint32_t id, const char* name, uint32_t size,
-                                        HelperIds helpers, bool writable = false) {
+                                        HelperIds helpers, bool writable = false,
+                                        const char* context_btf_name = "") {
     auto t = std::make_shared<ProgramType>();
     t->id = id;
     t->name = name;
+    t->context_btf_name = context_btf_name;
     t->context_size = size;
     t->native_context_size = size;
     t->context_is_plain_memory = true;
@@ -30,8 +32,7 @@ std::shared_ptr<ProgramType> plain_type(uint32_t id, const char* name, uint32_t 
 }
 
 HelperIds raw_tracepoint_helpers() {
-    return join({tracing_base_helpers(),
-                 {BPF_FUNC_perf_event_output, BPF_FUNC_get_stackid, BPF_FUNC_get_stack}});
+    return tracing_base_helpers();
 }
 
 HelperIds fentry_helpers() {
@@ -55,8 +56,7 @@ HelperIds fentry_helpers() {
                   BPF_FUNC_d_path,
                   BPF_FUNC_get_func_arg,
                   BPF_FUNC_get_func_ret,
-                  BPF_FUNC_get_func_arg_cnt,
-                  BPF_FUNC_get_attach_cookie}});
+                  BPF_FUNC_get_func_arg_cnt}});
 }
 
 }  // namespace
@@ -64,9 +64,8 @@ HelperIds fentry_helpers() {
 void add_tracing_types(std::vector<std::shared_ptr<ProgramType>>& out) {
     out.push_back(plain_type(
         BPF_PROG_TYPE_KPROBE, "kprobe", kPtRegsSize,
-        join({tracing_base_helpers(),
-              {BPF_FUNC_perf_event_output, BPF_FUNC_get_stackid, BPF_FUNC_get_stack,
-               BPF_FUNC_override_return, BPF_FUNC_get_func_ip, BPF_FUNC_get_attach_cookie}})));
+        // override_return needs CONFIG_BPF_KPROBE_OVERRIDE in Linux (see config_dependent).
+        join({tracing_base_helpers(), {BPF_FUNC_override_return}}), false, "pt_regs"));
 
     // Tracepoint records: any aligned read from byte 8 on (Linux keeps the first 8 bytes out
     // of reach), up to the largest record perf produces.
@@ -77,9 +76,7 @@ void add_tracing_types(std::vector<std::shared_ptr<ProgramType>>& out) {
         ContextBuilder(kMaxTraceRecord)
             .scalar("record", 8, kMaxTraceRecord - 8, w::kAny)
             .finish(*t);
-        t->helpers = join({tracing_base_helpers(),
-                           {BPF_FUNC_perf_event_output, BPF_FUNC_get_stackid, BPF_FUNC_get_stack,
-                            BPF_FUNC_get_attach_cookie}});
+        t->helpers = tracing_base_helpers();
         out.push_back(std::move(t));
     }
 
@@ -88,20 +85,19 @@ void add_tracing_types(std::vector<std::shared_ptr<ProgramType>>& out) {
         auto t = std::make_shared<ProgramType>();
         t->id = BPF_PROG_TYPE_PERF_EVENT;
         t->name = "perf_event";
+        t->context_btf_name = "bpf_perf_event_data";
         ContextBuilder(kPtRegsSize + 16)
             .scalar("regs", 0, kPtRegsSize, w::k8)
             .scalar("sample_period", kPtRegsSize, 8, w::kAny)
             .scalar("addr", kPtRegsSize + 8, 8, w::kAny)
             .finish(*t);
         t->helpers = join({tracing_base_helpers(),
-                           {BPF_FUNC_perf_event_output, BPF_FUNC_get_stackid, BPF_FUNC_get_stack,
-                            BPF_FUNC_perf_prog_read_value, BPF_FUNC_read_branch_records,
-                            BPF_FUNC_get_attach_cookie}});
+                           {BPF_FUNC_perf_prog_read_value, BPF_FUNC_read_branch_records}});
         out.push_back(std::move(t));
     }
 
     out.push_back(plain_type(BPF_PROG_TYPE_RAW_TRACEPOINT, "raw_tracepoint", 8 * kMaxFuncArgs,
-                             raw_tracepoint_helpers()));
+                             raw_tracepoint_helpers(), false, "bpf_raw_tracepoint_args"));
     // The writable variant's first argument points to a buffer the program may write; xbpf
     // verifies it as a read-only argument block (the buffer is a kernel object here).
     out.push_back(plain_type(BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE, "raw_tracepoint_writable",
@@ -122,12 +118,17 @@ void add_tracing_types(std::vector<std::shared_ptr<ProgramType>>& out) {
     // size is known only at run time, so the contract allows Linux's largest and the test run
     // checks each run's size.
     {
-        auto t =
-            plain_type(BPF_PROG_TYPE_SYSCALL, "syscall", kMaxSyscallContext,
-                       join({base_helpers(),
-                             {BPF_FUNC_sys_bpf, BPF_FUNC_btf_find_by_name_kind, BPF_FUNC_sys_close,
-                              BPF_FUNC_kallsyms_lookup_name, BPF_FUNC_copy_from_user}}),
-                       true);
+        // The tracing set (syscall programs always sleep-capable), the socket casts, and the
+        // bpf() and file helpers a loader program needs.
+        auto t = plain_type(
+            BPF_PROG_TYPE_SYSCALL, "syscall", kMaxSyscallContext,
+            join({without(tracing_base_helpers(), {BPF_FUNC_get_attach_cookie}),
+                  socket_cast_helpers(),
+                  {BPF_FUNC_get_socket_cookie, BPF_FUNC_skb_output, BPF_FUNC_xdp_output,
+                   BPF_FUNC_sock_from_file, BPF_FUNC_sys_bpf, BPF_FUNC_btf_find_by_name_kind,
+                   BPF_FUNC_sys_close, BPF_FUNC_kallsyms_lookup_name, BPF_FUNC_xdp_get_buff_len}}),
+            true);
+        t->always_sleepable = true;
         t->runnable = true;
         out.push_back(std::move(t));
     }

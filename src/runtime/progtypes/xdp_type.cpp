@@ -13,6 +13,8 @@ void add_xdp_type(std::vector<std::shared_ptr<ProgramType>>& out) {
     auto t = std::make_shared<ProgramType>();
     t->id = BPF_PROG_TYPE_XDP;
     t->name = "xdp";
+    t->context_btf_name = "xdp_md";
+    t->packet_writable = true;
     ContextBuilder(24)
         .pointer("data", 0, 4, ContextFieldKind::PacketStart)
         .pointer("data_end", 4, 4, ContextFieldKind::PacketEnd)

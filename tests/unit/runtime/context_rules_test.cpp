@@ -158,7 +158,7 @@ TEST(Registry, AllowedHelpersFollowLinux) {
     EXPECT_TRUE(xdp->allows_helper(BPF_FUNC_map_lookup_elem));
     EXPECT_TRUE(xdp->allows_helper(BPF_FUNC_trace_printk));
     EXPECT_FALSE(xdp->allows_helper(BPF_FUNC_skb_load_bytes));
-    EXPECT_FALSE(xdp->allows_helper(BPF_FUNC_get_current_pid_tgid));
+    EXPECT_FALSE(xdp->allows_helper(BPF_FUNC_probe_read));
     auto filter = registry.find("socket_filter");
     EXPECT_TRUE(filter->allows_helper(BPF_FUNC_skb_load_bytes));
     EXPECT_FALSE(filter->allows_helper(BPF_FUNC_skb_store_bytes));
