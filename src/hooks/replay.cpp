@@ -6,7 +6,7 @@
 
 #include <chrono>
 #include <optional>
-#include <variant>
+#include <memory>
 
 #include "runtime/packets/frames.hpp"
 #include "xbpf/capture.hpp"
@@ -50,9 +50,9 @@ class FrameRunner {
     FrameRunner(const Executable& program, const ProgramType& type, const ReplayOptions& options)
         : program_(program), type_(type), options_(options) {
         if (type.id == BPF_PROG_TYPE_XDP) {
-            frame_.emplace<packets::XdpFrame>(type, options.trace);
+            xdp_ = std::make_unique<packets::XdpFrame>(type, options.trace);
         } else {
-            frame_.emplace<packets::SkbFrame>(type, options.trace);
+            skb_ = std::make_unique<packets::SkbFrame>(type, options.trace);
         }
         ctx_.engine = program.engine();
         ctx_.dynamic_regions = &granted_;
@@ -62,7 +62,7 @@ class FrameRunner {
         granted_.clear();
         ctx_.tail_calls_done = 0;
         ctx_.fault.reset();
-        if (auto* xdp = std::get_if<packets::XdpFrame>(&frame_)) {
+        if (packets::XdpFrame* xdp = xdp_.get()) {
             if (auto s = xdp->load(bytes); !s) return std::move(s).error();
             const uint64_t r0 =
                 run_on(xdp->environment(), &xdp->context(), xdp->regions(), nullptr, 0);
@@ -72,7 +72,7 @@ class FrameRunner {
                 out.assign(xdp->frame().begin(), xdp->frame().end());
             return v;
         }
-        auto& skb = std::get<packets::SkbFrame>(frame_);
+        packets::SkbFrame& skb = *skb_;
         if (auto s = skb.load(bytes); !s) return std::move(s).error();
         const auto packet = skb.packet();
         const uint64_t r0 =
@@ -118,7 +118,9 @@ class FrameRunner {
     const Executable& program_;
     const ProgramType& type_;
     const ReplayOptions& options_;
-    std::variant<std::monostate, packets::XdpFrame, packets::SkbFrame> frame_;
+    // One of the two, by program type.
+    std::unique_ptr<packets::XdpFrame> xdp_;
+    std::unique_ptr<packets::SkbFrame> skb_;
     RunContext ctx_;
     std::vector<MemoryRegion> granted_;
     std::vector<MemoryRegion> regions_;
