@@ -60,19 +60,21 @@ class CodeBuffer {
 
     // ---- labels ----
     Label new_label() {
-        label_pos_.push_back(kUnbound);
-        return Label{static_cast<uint32_t>(label_pos_.size() - 1)};
+        labels_.push_back(Position{kUnbound, 0, 0});
+        return Label{static_cast<uint32_t>(labels_.size() - 1)};
     }
     // Creates `count` labels with consecutive ids; returns the first.
     Label new_labels(size_t count) {
-        const auto first = static_cast<uint32_t>(label_pos_.size());
-        label_pos_.resize(label_pos_.size() + count, kUnbound);
+        const auto first = static_cast<uint32_t>(labels_.size());
+        labels_.resize(labels_.size() + count, Position{kUnbound, 0, 0});
         return Label{first};
     }
-    void bind(Label l) { label_pos_[l.id] = size_; }
-    bool bound(Label l) const { return label_pos_[l.id] != kUnbound; }
+    void bind(Label l) { labels_[l.id] = here(); }
+    bool bound(Label l) const { return labels_[l.id].pos != kUnbound; }
     // Aligns the code that follows to `boundary` bytes (a power of two up to 64) with NOPs.
-    void align(uint8_t boundary) { aligns_.push_back(Align{size_, boundary}); }
+    void align(uint8_t boundary) {
+        aligns_.push_back(Align{size_, static_cast<uint32_t>(branches_.size()), boundary});
+    }
 
     // ---- branches and position-dependent fields ----
     // jmp / jcc to a label: emitted long (E9 rel32 / 0F 8x rel32); shortened by finish() when the
@@ -83,16 +85,16 @@ class CodeBuffer {
     // instruction (which ends `tail` bytes later) that must reach `target` + `addend`: call
     // rel32, RIP-relative operands.
     void rel32_to(Label target, uint8_t tail = 0, int32_t addend = 0) {
-        fixups_.push_back(Fixup{size_ - 4, target.id, addend, tail, kRel32});
+        fixups_.push_back(Fixup{here(4), target.id, addend, tail, kRel32});
     }
     // Records that the 8 bytes just written must hold the absolute address of `target`.
-    void abs64_to(Label target) { fixups_.push_back(Fixup{size_ - 8, target.id, 0, 0, kAbs64}); }
+    void abs64_to(Label target) { fixups_.push_back(Fixup{here(8), target.id, 0, 0, kAbs64}); }
 
     // Finalises the layout: chooses branch sizes, inserts padding, patches displacements.
     // Returns the final code size; label offsets are final afterwards.
     uint32_t finish();
     // Offset of a label in the final code (after finish()).
-    uint32_t offset(Label l) const { return label_pos_[l.id]; }
+    uint32_t offset(Label l) const { return labels_[l.id].pos; }
     // Writes the final code to `dest` (finish() must have run), patching absolute addresses for
     // the address the code will live at.
     void copy_to(uint8_t* dest) const;
@@ -101,6 +103,18 @@ class CodeBuffer {
     static constexpr uint32_t kUnbound = UINT32_MAX;
     static constexpr uint8_t kJmp = 0, kJcc = 1;
     static constexpr uint8_t kRel32 = 0, kAbs64 = 1;
+
+    // A position in the unfinished code, with how many branches and alignments come before it,
+    // which is all finish() needs to move it (labels and fields never sit inside a branch).
+    struct Position {
+        uint32_t pos;
+        uint32_t branches;
+        uint32_t aligns;
+    };
+    Position here(uint32_t back = 0) const {
+        return Position{size_ - back, static_cast<uint32_t>(branches_.size()),
+                        static_cast<uint32_t>(aligns_.size())};
+    }
 
     struct Branch {
         uint32_t pos;  // where the long form starts in the unfinished code
@@ -112,10 +126,11 @@ class CodeBuffer {
     };
     struct Align {
         uint32_t pos;
+        uint32_t branches_before;
         uint8_t boundary;
     };
     struct Fixup {
-        uint32_t pos;
+        Position at;
         uint32_t target;
         int32_t addend;
         uint8_t tail;
@@ -133,7 +148,7 @@ class CodeBuffer {
 
     std::vector<uint8_t> bytes_;
     uint32_t size_ = 0;
-    std::vector<uint32_t> label_pos_;
+    std::vector<Position> labels_;
     std::vector<Branch> branches_;
     std::vector<Align> aligns_;
     std::vector<Fixup> fixups_;

@@ -14,8 +14,9 @@ CodeGenerator::CodeGenerator(const CodegenInput& input)
     : in_(input),
       facts_(*input.facts),
       out_{CodeBuffer(input.program.size() * 12 + 512), {}, {}},
-      a_(out_.code),
-      rng_(input.blinding_seed) {}
+      a_(out_.code) {
+    if (input.blind_constants) rng_.emplace(input.blinding_seed);
+}
 
 GeneratedCode CodeGenerator::generate() {
     CodeBuffer& c = out_.code;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <span>
 #include <vector>
@@ -133,7 +134,7 @@ class CodeGenerator {
     RegSet deferred_set_ = 0;
     FlagsSource flags_, flags_before_;
     Label main_entry_, unwind_zero_, fault_common_, tail_common_, landing_table_, helper_table_;
-    std::mt19937_64 rng_;
+    std::optional<std::mt19937_64> rng_;  // blinding keys (seeding costs a microsecond)
 };
 
 }  // namespace xbpf::jit

@@ -108,7 +108,7 @@ void CodeGenerator::prepare_for(size_t pc) {
         flush(call ? static_cast<RegSet>(0x3ff) : facts_.live_before[pc]);
         return;
     }
-    const UseDef ud = use_def(insn);
+    const UseDef& ud = facts_.use_def[pc];
     const int base = memory_base(insn);
     // Reads other than as the address of this instruction's memory access.
     RegSet other_reads = ud.use;
@@ -140,7 +140,7 @@ void CodeGenerator::prepare_for(size_t pc) {
 
 void CodeGenerator::retire_after(size_t pc) {
     if (deferred_set_ == 0) return;
-    const UseDef ud = use_def(in_.program[pc]);
+    const UseDef& ud = facts_.use_def[pc];
     for (int r = 0; r < kFramePointer; ++r) {
         if (!is_deferred(r)) continue;
         bool stale = (ud.def & reg_bit(r)) != 0;

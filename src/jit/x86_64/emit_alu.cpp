@@ -43,7 +43,7 @@ void CodeGenerator::load_constant(Reg r, uint64_t value, bool is32) {
         return;
     }
     // The constant never appears in the code: a random key, and the value xor the key.
-    const uint64_t key = rng_();
+    const uint64_t key = (*rng_)();
     const auto key32 = static_cast<int32_t>(key);
     if (is32) {
         a_.mov_imm32(r, static_cast<uint32_t>(value) ^ static_cast<uint32_t>(key32));

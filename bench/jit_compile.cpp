@@ -1,0 +1,135 @@
+// JIT compile time (target: <= 50 us per 1,000 instructions) and the cost of one invocation of
+// an empty program, for the JIT and the interpreter.
+//
+//   build/bench/jit_compile [--benchmark_filter=...]
+//
+// Programs: the differential tests' random generator (a realistic mix: ALU, memory, branches,
+// loops, calls), scaled to about 1,000 instructions, and the compute benchmark's workloads when
+// ../shared/bench has been built (scripts/bench-compute.sh).
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "../tests/unit/jit/program_generator.hpp"
+#include "xbpf/engine.hpp"
+#include "xbpf/isa.hpp"
+
+namespace {
+
+using namespace xbpf;
+
+// A generated program of about `size` instructions: the closest of a few seeds
+// (deterministic). The stack set-up and dumps make a program larger than its body budget.
+std::vector<Insn> generated_program(size_t size) {
+    std::vector<Insn> best;
+    const int budget = std::max(20, static_cast<int>(size) * 2 / 5);
+    for (uint64_t seed = 1; seed <= 200; ++seed) {
+        test::Choices choices(seed);
+        test::GeneratorOptions options;
+        options.body_budget = budget;
+        auto g = test::ProgramGenerator(choices, options).generate();
+        const auto distance = [size](size_t n) { return n > size ? n - size : size - n; };
+        if (best.empty() || distance(g.program.size()) < distance(best.size()))
+            best = std::move(g.program);
+    }
+    return best;
+}
+
+// Times preparation only: the executables are freed outside the timed region, in batches
+// (freeing JIT code is an munmap, a cost of unloading, not of compiling).
+void prepare(benchmark::State& state, bool jit, const std::vector<Insn>& program) {
+    static const HelperTable helpers = test::differential_helpers();
+    std::vector<std::unique_ptr<Executable>> batch;
+    batch.reserve(64);
+    for (auto _ : state) {
+        auto exe = jit ? prepare_jit(program, helpers) : prepare_interpreter(program, helpers);
+        if (!exe) {
+            state.SkipWithError(exe.error().to_string().c_str());
+            return;
+        }
+        batch.push_back(std::move(*exe));
+        if (batch.size() == 64) {
+            state.PauseTiming();
+            batch.clear();
+            state.ResumeTiming();
+        }
+    }
+    state.counters["insns"] = static_cast<double>(program.size());
+    // Time per 1,000 instructions, the unit of the target.
+    state.counters["per_1k_insns"] = benchmark::Counter(
+        static_cast<double>(state.iterations()) * static_cast<double>(program.size()) / 1000.0,
+        benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void BM_PrepareJitGenerated(benchmark::State& state) {
+    static const auto program = generated_program(static_cast<size_t>(state.range(0)));
+    prepare(state, true, program);
+}
+BENCHMARK(BM_PrepareJitGenerated)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+void BM_PrepareJitGenerated10k(benchmark::State& state) {
+    static const auto program = generated_program(10000);
+    prepare(state, true, program);
+}
+BENCHMARK(BM_PrepareJitGenerated10k)->Unit(benchmark::kMicrosecond);
+
+void BM_PrepareInterpreterGenerated(benchmark::State& state) {
+    static const auto program = generated_program(1000);
+    prepare(state, false, program);
+}
+BENCHMARK(BM_PrepareInterpreterGenerated)->Unit(benchmark::kMicrosecond);
+
+// The compute benchmark's programs, when scripts/bench-compute.sh has built them (in
+// build/bench-compute of the source tree, or $XBPF_BENCH_COMPUTE_DIR).
+std::filesystem::path workload_dir() {
+    if (const char* dir = std::getenv("XBPF_BENCH_COMPUTE_DIR")) return dir;
+    return std::filesystem::path(__FILE__).parent_path().parent_path() / "build/bench-compute";
+}
+
+void BM_PrepareJitWorkload(benchmark::State& state, const char* name) {
+    const std::filesystem::path path = workload_dir() / "build/bpf" / (std::string(name) + ".bin");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        state.SkipWithError(("not built: " + path.string()).c_str());
+        return;
+    }
+    const std::vector<uint8_t> bytes{std::istreambuf_iterator<char>(in), {}};
+    auto program = decode(bytes);
+    if (!program) {
+        state.SkipWithError(program.error().to_string().c_str());
+        return;
+    }
+    prepare(state, true, *program);
+}
+BENCHMARK_CAPTURE(BM_PrepareJitWorkload, parse, "parse")->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_PrepareJitWorkload, sieve, "sieve")->Unit(benchmark::kMicrosecond);
+
+// One run of `mov r0, 0; exit`: the engine's entry and exit path.
+void run_empty(benchmark::State& state, bool jit) {
+    const std::vector<Insn> program = {make::mov64_imm(0, 0), make::exit()};
+    auto exe = jit ? prepare_jit(program, {}) : prepare_interpreter(program, {});
+    if (!exe) {
+        state.SkipWithError(exe.error().to_string().c_str());
+        return;
+    }
+    RunContext ctx;
+    const uint64_t args[1] = {0};
+    for (auto _ : state)
+        benchmark::DoNotOptimize((*exe)->run(ctx, args));
+}
+void BM_RunEmptyProgramJit(benchmark::State& state) {
+    run_empty(state, true);
+}
+void BM_RunEmptyProgramInterpreter(benchmark::State& state) {
+    run_empty(state, false);
+}
+BENCHMARK(BM_RunEmptyProgramJit);
+BENCHMARK(BM_RunEmptyProgramInterpreter);
+
+}  // namespace
+
+BENCHMARK_MAIN();
