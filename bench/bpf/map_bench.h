@@ -25,9 +25,8 @@ const volatile __u32 key_mask = 0;
 // Written at the end of every run, for the host to check the last run (single-threaded):
 // lookups store the sum of the values found and the sum they should have found (the host fills
 // the element of index i with i; updates write the same), updates the OR of the helpers'
-// return values (0 when every update succeeded). The checks are kept free of branches on
-// purpose: a counter incremented on a failure path gives each loop iteration as many states
-// as it has possible counts, which verifiers without precision tracking cannot prune.
+// return values (0 when every update succeeded). The checks add no branch: a failure counter
+// bumped on an error path would multiply the states a verifier explores per iteration.
 struct map_bench_result {
     __u64 sum;
     __u64 expected;
