@@ -241,6 +241,12 @@ void Assembler::alu_reg_mem(AluOp op, Width w, Reg dst, const Mem& m) {
     modrm_mem(dst, m);
 }
 
+void Assembler::alu_mem_reg(AluOp op, Width w, const Mem& m, Reg src) {
+    prefix_mem(w, src, m, true);
+    c_.byte(static_cast<uint8_t>(static_cast<uint8_t>(op) * 8 + (w == W8 ? 0 : 1)));
+    modrm_mem(src, m);
+}
+
 void Assembler::test(Width w, Reg a, Reg b) {
     prefix_reg(w, b, a, true);
     c_.byte(w == W8 ? 0x84 : 0x85);

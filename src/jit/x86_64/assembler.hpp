@@ -91,6 +91,7 @@ class Assembler {
     void alu_imm(AluOp op, Width w, Reg dst, int32_t imm);  // op dst, imm (imm8 form if it fits)
     void alu_mem_imm(AluOp op, Width w, const Mem& m, int32_t imm);
     void alu_reg_mem(AluOp op, Width w, Reg dst, const Mem& m);  // op dst, [m]
+    void alu_mem_reg(AluOp op, Width w, const Mem& m, Reg src);  // op [m], src (any width)
     void test(Width w, Reg a, Reg b);
     void test_imm(Width w, Reg a, int32_t imm);
     void imul(Width w, Reg dst, Reg src);

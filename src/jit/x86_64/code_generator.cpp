@@ -64,8 +64,10 @@ GeneratedCode CodeGenerator::generate() {
             continue;
         }
         prepare_for(pc);
-        if (try_defer(pc)) {
-            ++pc;
+        if (const size_t deferred = try_defer(pc); deferred != 0) {
+            for (size_t i = 1; i < deferred; ++i)
+                c.bind(pc_label(pc + i));
+            pc += deferred;
             continue;
         }
         const size_t used = emit_instruction(pc);
@@ -225,7 +227,10 @@ size_t CodeGenerator::emit_instruction(size_t pc) {
             }
             emit_alu(insn);
             return 1;
-        case op::LDX: emit_load(insn); return 1;
+        case op::LDX:
+            if (const size_t used = try_emit_read_modify_write(pc); used != 0) return used;
+            emit_load(insn);
+            return 1;
         case op::ST:
         case op::STX:
             if ((insn.opcode & op::kModeMask) == op::ATOMIC) {

@@ -11,6 +11,7 @@
 
 #include "jit/x86_64/assembler.hpp"
 #include "jit/x86_64/code_buffer.hpp"
+#include "jit/x86_64/frame_layout.hpp"
 #include "jit/x86_64/program_facts.hpp"
 #include "xbpf/engine.hpp"
 
@@ -84,24 +85,37 @@ class CodeGenerator {
     void emit_legacy_load(const Insn& insn);
     void emit_lddw(size_t pc);
 
-    // ---- deferred address arithmetic (deferred_addresses.cpp) ----
-    // `rX = rA; rX += K; rX += rB` is held back as "rX = rA + rB + K" and folded into the
-    // addressing of the loads and stores based on rX; rX itself is only computed (one lea) if
-    // its value is still needed. Never across a jump target, a jump or a call.
+    // ---- deferred values (deferred_values.cpp) ----
+    // Some values are held back until a use needs them, so that the use can absorb them:
+    // `rX = rA; rX += K; rX += rB` becomes the addressing of the loads and stores based on rX,
+    // `rX = rA; rX &= 63` the count of a shift by rX (x86 masks counts itself), `rX <<= 3` the
+    // scale of an index. rX is only computed (one lea, mov+and or shl) if still needed as a
+    // value. Never across a jump target, a jump or a call.
     struct Deferred {
-        Reg base = x64::kNoReg;
-        Reg index = x64::kNoReg;
-        int32_t disp = 0;
+        enum Kind : uint8_t { Address, Masked, Scaled } kind = Address;
+        Reg base = x64::kNoReg;   // Address: base; Masked: the source; Scaled: rX's own register
+        Reg index = x64::kNoReg;  // Address only
+        uint8_t scale = 1;        // Address: of the index; Scaled: the factor (2, 4 or 8)
+        int32_t disp = 0;         // Address: displacement; Masked: the mask (31 or 63)
     };
-    bool try_extend_deferred(size_t pc);  // adds to a deferred register: absorbed
-    bool try_defer(size_t pc);            // starts deferring a copy: absorbed
+    bool try_extend_deferred(size_t pc);  // adds to a deferred address: absorbed
+    size_t try_defer(size_t pc);          // starts deferring: slots absorbed (0: none)
     void prepare_for(size_t pc);          // computes what the instruction at pc needs
     void retire_after(size_t pc);         // forgets deferred values it made stale
     void materialize(int reg);
     void flush(RegSet keep);  // computes the deferred registers in keep, forgets the rest
     bool is_deferred(int reg) const { return (deferred_set_ & reg_bit(reg)) != 0; }
+    bool is_deferred(int reg, Deferred::Kind kind) const {
+        return is_deferred(reg) && deferred_[reg].kind == kind;
+    }
     // The memory operand [reg + off], through reg's deferred address if it has one.
     x64::Mem address(int reg, int32_t off) const;
+    // Whether a deferred masked value can serve as the count of a shift (or bt) of width w.
+    bool absorbs_as_count(int reg, x64::Width w) const;
+    // The register holding a shift count: the source of a deferred masked value, or reg's own.
+    Reg count_register(int reg) const {
+        return is_deferred(reg, Deferred::Masked) ? deferred_[reg].base : kRegMap[reg];
+    }
 
     // ---- control flow (emit_control.cpp) ----
     size_t emit_conditional_jump(size_t pc, const Insn& insn);  // returns slots used
@@ -112,6 +126,8 @@ class CodeGenerator {
     void emit_callx(uint32_t pc, const Insn& insn);
     size_t try_emit_cmov(size_t pc);
     size_t try_emit_bit_test(size_t pc);
+    bool is_read_modify_write(size_t pc) const;
+    size_t try_emit_read_modify_write(size_t pc);
 
     // The register whose value the flags describe after the previous instruction (test
     // against zero can then be left out), kNoReg when unknown.

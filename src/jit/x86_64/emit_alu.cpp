@@ -107,7 +107,8 @@ void CodeGenerator::emit_alu(const Insn& insn) {
                                    /*check_divisor=*/true);
         case op::LSH:
         case op::RSH:
-        case op::ARSH: return emit_shift(shift_op(code), w, dst, src);
+        case op::ARSH:
+            return emit_shift(shift_op(code), w, dst, x ? count_register(insn.src) : src);
         default:
             a_.alu(alu_op(code), w, dst, src);
             set_flags_source(dst, w, code != op::ADD && code != op::SUB);

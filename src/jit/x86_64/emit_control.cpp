@@ -139,10 +139,20 @@ size_t CodeGenerator::try_emit_bit_test(size_t pc) {
         facts_.live(pc + 2, shift.dst)) {
         return 0;
     }
-    flush(facts_.live_before[pc]);  // a jump follows
     const Width w = cls == op::ALU64 ? W64 : W32;
-    if ((shift.opcode & op::kSourceMask) == op::X) {
-        a_.bt(w, kRegMap[shift.dst], kRegMap[shift.src]);
+    const bool by_register = (shift.opcode & op::kSourceMask) == op::X;
+    // A deferred `n = m & 63` needs no computing: bt masks the bit number the same way. It
+    // must still be computed if it is needed after the jump.
+    RegSet keep = facts_.live_before[pc];
+    Reg bit = by_register ? kRegMap[shift.src] : x64::kNoReg;
+    if (by_register && shift.src != shift.dst && absorbs_as_count(shift.src, w) &&
+        !facts_.live(pc + 2, shift.src)) {
+        bit = count_register(shift.src);
+        keep &= static_cast<RegSet>(~reg_bit(shift.src));
+    }
+    flush(keep);  // a jump follows
+    if (by_register) {
+        a_.bt(w, kRegMap[shift.dst], bit);
     } else {
         a_.bt_imm(w, kRegMap[shift.dst], static_cast<uint8_t>(shift.imm & (w == W64 ? 63 : 31)));
     }

@@ -25,6 +25,44 @@ void CodeGenerator::emit_load(const Insn& insn) {
     }
 }
 
+bool CodeGenerator::is_read_modify_write(size_t pc) const {
+    // `rA = [m]; rB op= rA; [m] = rB` with rA and rB dead afterwards is `op [m], rB` for the
+    // commutative operations (only the low bytes are stored, and they do not depend on the
+    // high ones).
+    const auto& p = in_.program;
+    if (pc + 2 >= p.size() || insn_class(p[pc].opcode) != op::LDX) return false;
+    const Insn& load = p[pc];
+    const Insn& alu = p[pc + 1];
+    const Insn& store = p[pc + 2];
+    const auto size = static_cast<uint8_t>(load.opcode & op::kSizeMask);
+    const uint8_t code = alu.opcode & op::kCodeMask;
+    if ((load.opcode & op::kModeMask) != op::MEM || store.opcode != (op::STX | op::MEM | size) ||
+        store.dst != load.src || store.off != load.off || !is_alu_class(alu.opcode) ||
+        (alu.opcode & op::kSourceMask) != op::X || alu.src != load.dst || alu.dst != store.src ||
+        (code != op::ADD && code != op::OR && code != op::AND && code != op::XOR) ||
+        load.dst == load.src || alu.dst == load.src || load.dst == alu.dst ||
+        // A 32-bit result is zero-extended before an 8-byte store: not a memory operation.
+        (size == op::DW && insn_class(alu.opcode) != op::ALU64) ||
+        ((facts_.flags[pc + 1] | facts_.flags[pc + 2]) & (kJumpTarget | kFunctionStart)) != 0 ||
+        facts_.live(pc + 2, load.dst) || facts_.live(pc + 2, alu.dst)) {
+        return false;
+    }
+    return true;
+}
+
+size_t CodeGenerator::try_emit_read_modify_write(size_t pc) {
+    if (!is_read_modify_write(pc)) return 0;
+    const Insn& load = in_.program[pc];
+    const Insn& alu = in_.program[pc + 1];
+    const uint8_t code = alu.opcode & op::kCodeMask;
+    const AluOp aop = code == op::ADD   ? AluOp::Add
+                      : code == op::OR  ? AluOp::Or
+                      : code == op::AND ? AluOp::And
+                                        : AluOp::Xor;
+    a_.alu_mem_reg(aop, width_of(load.opcode), address(load.src, load.off), kRegMap[alu.dst]);
+    return 3;
+}
+
 void CodeGenerator::emit_store(const Insn& insn) {
     const Mem m = address(insn.dst, insn.off);
     const Width w = width_of(insn.opcode);

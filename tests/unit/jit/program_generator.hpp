@@ -346,7 +346,9 @@ class ProgramGenerator {
                     functions_.size() < 5)
                     return callx();
                 return alu();
-            default: return load_store_mix();
+            default:
+                if (c_.percent(40)) return read_modify_write();
+                return load_store_mix();
         }
     }
 
@@ -509,6 +511,25 @@ class ProgramGenerator {
             store_from(10, off, bytes);
         }
     }
+    // `a = [m]; b op= a; [m] = b`, then a and b overwritten: the JIT's `op [m], b`.
+    void read_modify_write() {
+        const int bytes = access_bytes();
+        const int16_t off = offset_in(st_.r[base_], bytes, 0, kDataBytes);
+        const int a = pick_dst();
+        const int b = scalar();
+        if (a == b || !writable(b)) return alu();
+        emit(Insn{static_cast<uint8_t>(op::LDX | op::MEM | size_code(bytes)),
+                  static_cast<uint8_t>(a), static_cast<uint8_t>(base_), off, 0});
+        const uint8_t cls = bytes == 8 || c_.percent(50) ? op::ALU64 : op::ALU;
+        emit(Insn{static_cast<uint8_t>(cls | op::X | c_.pick({op::ADD, op::OR, op::AND, op::XOR})),
+                  static_cast<uint8_t>(b), static_cast<uint8_t>(a), 0, 0});
+        emit(make::store_reg(size_code(bytes), base_, off, b));
+        emit(make::mov64_imm(a, interesting_imm()));
+        emit(make::mov64_imm(b, interesting_imm()));
+        set_scalar(a);
+        set_scalar(b);
+    }
+
     void load_store_mix() {
         // A value moved from the buffer to the stack and back: loads and stores side by side.
         const int t = pick_dst();
@@ -539,8 +560,15 @@ class ProgramGenerator {
             // (Linux forgets a packet pointer's range once a variable is added: engines only.)
             const int i = pick_scalar();
             if (i >= 0 && i != t && c_.percent(60) && writable(i) && !opt_.kernel_compatible) {
-                emit(make::alu64_imm(op::AND, i, 0x7f));
-                emit(make::alu64_reg(op::ADD, t, i));
+                if (c_.percent(50)) {
+                    emit(make::alu64_imm(op::AND, i, 0x7f));
+                    emit(make::alu64_reg(op::ADD, t, i));
+                } else {
+                    // A scaled index: (i & 15) << 3, at most 120.
+                    emit(make::alu64_imm(op::AND, i, 0xf));
+                    emit(make::alu64_imm(op::LSH, i, 3));
+                    emit(make::alu64_reg(op::ADD, t, i));
+                }
                 st_.r[t].hi += 0x7f;
             }
         }
