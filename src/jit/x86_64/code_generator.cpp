@@ -13,7 +13,7 @@ using namespace x64;
 CodeGenerator::CodeGenerator(const CodegenInput& input)
     : in_(input),
       facts_(*input.facts),
-      out_{CodeBuffer(input.program.size() * 12 + 512), {}, {}},
+      out_{CodeBuffer(input.program.size() * 12 + 512), {}, {}, {}},
       a_(out_.code) {
     if (input.blind_constants) rng_.emplace(input.blinding_seed);
 }
@@ -54,8 +54,17 @@ GeneratedCode CodeGenerator::generate() {
             flags_ = {};
         }
         if (facts_.is(pc, kFunctionStart) && pc != 0) emit_function_body_start(pc);
-        // Loop heads start a 32-byte fetch block (measured best on the machines we target).
-        if (facts_.is(pc, kLoopHead)) c.align(32);
+        if (facts_.is(pc, kLoopHead)) {
+            // A copy loop entered from above first tries to run as one memmove.
+            const bool entered_from_above =
+                pc > 0 && (facts_.is(pc - 1, kSecondSlot) || falls_through(in_.program[pc - 1]));
+            if (entered_from_above && !blinding()) {
+                if (auto loop = find_copy_loop(in_.program, facts_, pc))
+                    emit_copy_loop_entry(std::make_unique<CopyLoop>(*loop));
+            }
+            // Loop heads start a 32-byte fetch block (measured best on the machines we target).
+            c.align(32);
+        }
         c.bind(pc_label(pc));
         flags_before_ = flags_;
         flags_ = {};
@@ -136,6 +145,27 @@ void CodeGenerator::emit_function_body_start(size_t pc) {
     out_.code.align(16);
     out_.code.bind(function_label_[pc]);
     emit_prologue();
+}
+
+void CodeGenerator::emit_copy_loop_entry(std::unique_ptr<CopyLoop> loop) {
+    // r0..r10 go to the stack as the array run_copy_loop() reads and updates (twelve pushes
+    // keep rsp 16-byte aligned for the call); it returns 1 when it did the loop's work.
+    static constexpr Reg kSaved[] = {RBP, R15, R14, R13, RBX, R8, RCX, RDX, RSI, RDI, RAX};
+    out_.code.ensure(128);
+    a_.push(RAX);  // padding
+    for (Reg r : kSaved)
+        a_.push(r);
+    a_.mov(W64, RDI, RSP);
+    a_.movabs(RSI, reinterpret_cast<uintptr_t>(loop.get()));
+    a_.movabs(RAX, reinterpret_cast<uintptr_t>(&run_copy_loop));
+    a_.call_reg(RAX);
+    a_.mov(W64, kScratch0, RAX);
+    for (size_t i = std::size(kSaved); i-- > 0;)
+        a_.pop(kSaved[i]);
+    a_.pop(kScratch1);  // padding
+    a_.test(W64, kScratch0, kScratch0);
+    a_.jcc(Cond::NE, pc_label(loop->end + 1));
+    out_.copy_loops.push_back(std::move(loop));
 }
 
 Label CodeGenerator::stub(Stub::Kind kind, uint32_t pc, uint8_t reg) {

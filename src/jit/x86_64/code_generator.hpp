@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <random>
 #include <span>
@@ -11,6 +12,7 @@
 
 #include "jit/x86_64/assembler.hpp"
 #include "jit/x86_64/code_buffer.hpp"
+#include "jit/x86_64/copy_loops.hpp"
 #include "jit/x86_64/frame_layout.hpp"
 #include "jit/x86_64/program_facts.hpp"
 #include "xbpf/engine.hpp"
@@ -34,6 +36,8 @@ struct GeneratedCode {
     x64::CodeBuffer code;
     x64::Label entry;       // uint64_t (r1, r2, r3, r4, r5, RunContext*)
     x64::Label tail_entry;  // where a tail call into this program continues
+    // Data the code points to, which must live as long as the code.
+    std::vector<std::unique_ptr<CopyLoop>> copy_loops;
 };
 
 class CodeGenerator {
@@ -59,6 +63,7 @@ class CodeGenerator {
     void emit_prologue();
     void emit_epilogue();
     void emit_function_body_start(size_t pc);
+    void emit_copy_loop_entry(std::unique_ptr<CopyLoop> loop);
     size_t emit_instruction(size_t pc);
     void emit_stubs();
     void emit_tables();
@@ -98,10 +103,11 @@ class CodeGenerator {
         uint8_t scale = 1;        // Address: of the index; Scaled: the factor (2, 4 or 8)
         int32_t disp = 0;         // Address: displacement; Masked: the mask (31 or 63)
     };
-    bool try_extend_deferred(size_t pc);  // adds to a deferred address: absorbed
-    size_t try_defer(size_t pc);          // starts deferring: slots absorbed (0: none)
-    void prepare_for(size_t pc);          // computes what the instruction at pc needs
-    void retire_after(size_t pc);         // forgets deferred values it made stale
+    bool try_extend_deferred(size_t pc);        // adds to a deferred address: absorbed
+    size_t try_defer(size_t pc);                // starts deferring: slots absorbed (0: none)
+    void prepare_for(size_t pc);                // computes what the instruction at pc needs
+    void retire_after(size_t pc);               // forgets deferred values it made stale
+    UseDef effective_use_def(size_t pc) const;  // as emitted (fusions change it)
     void materialize(int reg);
     void flush(RegSet keep);  // computes the deferred registers in keep, forgets the rest
     bool is_deferred(int reg) const { return (deferred_set_ & reg_bit(reg)) != 0; }

@@ -111,6 +111,16 @@ size_t CodeGenerator::try_defer(size_t pc) {
     return 0;
 }
 
+UseDef CodeGenerator::effective_use_def(size_t pc) const {
+    if (is_read_modify_write(pc)) {
+        // Fused into `op [m], rB`: reads the address and rB, writes no register (the loaded
+        // register and rB are dead afterwards).
+        const Insn& load = in_.program[pc];
+        return UseDef{static_cast<RegSet>(reg_bit(load.src) | reg_bit(in_.program[pc + 1].dst)), 0};
+    }
+    return facts_.use_def[pc];
+}
+
 void CodeGenerator::materialize(int reg) {
     const Reg target = kRegMap[reg];
     // Whatever else is deferred through this register's current contents goes first.
@@ -162,11 +172,7 @@ void CodeGenerator::prepare_for(size_t pc) {
         flush(call ? static_cast<RegSet>(0x3ff) : facts_.live_before[pc]);
         return;
     }
-    UseDef ud = facts_.use_def[pc];
-    if (is_read_modify_write(pc)) {
-        // Fused into `op [m], rB`: reads the address and rB, writes no register.
-        ud = UseDef{static_cast<RegSet>(reg_bit(insn.src) | reg_bit(in_.program[pc + 1].dst)), 0};
-    }
+    const UseDef ud = effective_use_def(pc);
     // Reads the instruction can absorb: the address of its memory access, the count of a shift.
     RegSet absorbed = 0;
     const int base = memory_base(insn);
@@ -200,7 +206,7 @@ void CodeGenerator::prepare_for(size_t pc) {
 
 void CodeGenerator::retire_after(size_t pc) {
     if (deferred_set_ == 0) return;
-    const UseDef& ud = facts_.use_def[pc];
+    const UseDef ud = effective_use_def(pc);
     for (int r = 0; r < kFramePointer; ++r) {
         if (!is_deferred(r)) continue;
         bool stale = (ud.def & reg_bit(r)) != 0;

@@ -87,6 +87,7 @@ Result<std::unique_ptr<JitProgram>> JitProgram::prepare(std::span<const Insn> pr
     generated.code.copy_to(memory->data());
     if (auto s = memory->seal(); !s) return std::move(s).error();
     p->memory_ = std::move(*memory);
+    p->data_.copy_loops = std::move(generated.copy_loops);
     p->code_size_ = size;
     p->entry_ = reinterpret_cast<Entry>(p->memory_.data() + generated.code.offset(generated.entry));
     p->tail_entry_ = reinterpret_cast<uintptr_t>(p->memory_.data()) +

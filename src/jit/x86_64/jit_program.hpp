@@ -4,10 +4,16 @@
 #include <memory>
 #include <vector>
 
+#include "jit/x86_64/copy_loops.hpp"
 #include "jit/x86_64/executable_memory.hpp"
 #include "xbpf/engine.hpp"
 
 namespace xbpf::jit {
+
+// Data the generated code points to.
+struct GeneratedData {
+    std::vector<std::unique_ptr<CopyLoop>> copy_loops;
+};
 
 class JitProgram final : public Executable {
   public:
@@ -33,6 +39,7 @@ class JitProgram final : public Executable {
 
     std::vector<Insn> program_;
     std::vector<HelperFn> helpers_;
+    GeneratedData data_;
     ExecutableMemory memory_;
     size_t code_size_ = 0;
     Entry entry_ = nullptr;

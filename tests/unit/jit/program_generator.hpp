@@ -348,6 +348,7 @@ class ProgramGenerator {
                 return alu();
             default:
                 if (c_.percent(40)) return read_modify_write();
+                if (!opt_.kernel_compatible && c_.percent(30)) return copy_loop();
                 return load_store_mix();
         }
     }
@@ -511,6 +512,53 @@ class ProgramGenerator {
             store_from(10, off, bytes);
         }
     }
+    // A loop copying `count` elements inside the buffer, forwards, with source and destination
+    // at any distance (overlapping either way): what the JIT may run as one memmove.
+    //   i = start; head: t = i; a = rB; a += t; v = [a + src]; a += dst - src; [a + src] = v;
+    //   i += w; if t < start + w * (count - 1) goto head   (or: if i != start + w * count)
+    void copy_loop() {
+        const int width = c_.pick({1, 2, 4, 8});
+        const int count = 1 + static_cast<int>(c_.below(40));
+        const int span = width * count;
+        if (span > kDataBytes) return alu();
+        const int src = static_cast<int>(c_.below(static_cast<uint64_t>(kDataBytes - span + 1)));
+        int dst = src;
+        switch (c_.below(4)) {
+            case 0: dst = src + width * static_cast<int>(c_.below(3)); break;  // overlapping up
+            case 1: dst = src - width * static_cast<int>(c_.below(3)); break;  // overlapping down
+            case 2: dst = src + static_cast<int>(c_.below(7)) - 3; break;      // misaligned
+            default: dst = static_cast<int>(c_.below(static_cast<uint64_t>(kDataBytes - span + 1)));
+        }
+        if (dst < 0 || dst > kDataBytes - span) dst = src;
+        int regs[4], n = 0;
+        for (int r = 0; r < 10 && n < 4; ++r) {
+            if (writable(r) && c_.percent(70)) regs[n++] = r;
+        }
+        if (n < 4) return alu();
+        const int i = regs[0], t = regs[1], a = regs[2], v = regs[3];
+        const int start = static_cast<int>(c_.below(3)) * width;
+        const int src_off = src - start, delta = dst - src;
+        emit(make::mov64_imm(i, start));
+        emit(make::mov64_reg(t, i));
+        emit(make::mov64_reg(a, base_));
+        emit(make::alu64_reg(op::ADD, a, t));
+        emit(make::load(size_code(width), v, a, static_cast<int16_t>(src_off)));
+        if (delta != 0) emit(make::alu64_imm(op::ADD, a, delta));
+        emit(make::store_reg(size_code(width), a, static_cast<int16_t>(src_off), v));
+        emit(make::alu64_imm(op::ADD, i, width));
+        const int body = delta != 0 ? 7 : 6;
+        if (c_.percent(50)) {
+            emit(make::jmp_imm(op::JLT, t, start + width * (count - 1),
+                               static_cast<int16_t>(-body - 1)));
+        } else {
+            emit(make::jmp_imm(op::JNE, i, start + width * count, static_cast<int16_t>(-body - 1)));
+        }
+        set_scalar(i);
+        set_scalar(t);
+        set_scalar(v);
+        st_.r[a] = Reg{};  // a pointer
+    }
+
     // `a = [m]; b op= a; [m] = b`, then a and b overwritten: the JIT's `op [m], b`.
     void read_modify_write() {
         const int bytes = access_bytes();
