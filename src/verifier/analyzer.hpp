@@ -37,11 +37,28 @@ struct BranchStep {
     uint32_t parent = 0;  // index in the arena; 0 is the root
 };
 
+// One executed instruction, as precision backtracking needs it: where, in which frame, and for
+// a load or store through a stack pointer, which frame's stack and which slot.
+struct TrailStep {
+    static constexpr uint8_t kNoSlot = 0xff;        // not a stack access
+    static constexpr uint8_t kSeveralSlots = 0xfe;  // more than one slot, or a variable offset
+    uint32_t pc = 0;
+    uint8_t frame = 0;
+    uint8_t stack_frame = 0;
+    uint8_t stack_slot = kNoSlot;
+};
+
 struct Path {
     VerifierState state;
     uint32_t pc = 0;
     uint32_t checkpoint = kNoCheckpoint;  // latest stored state this path descends from
     uint32_t history = 0;                 // BranchStep index
+    // Work since the path's latest stored state: a new state is stored only when enough was
+    // done since (as Linux does), which keeps memory proportional to the work.
+    uint32_t insns_since_store = 0;
+    uint32_t jumps_since_store = 0;
+    // The instructions executed since `checkpoint`, for precision backtracking.
+    std::vector<TrailStep> trail;
     static constexpr uint32_t kNoCheckpoint = ~uint32_t{0};
 };
 
@@ -50,6 +67,13 @@ struct StoredState {
     uint32_t pc = 0;
     uint32_t parent = Path::kNoCheckpoint;
     uint32_t branches = 0;  // paths still being explored below this state; 0: complete
+    // Arrivals it pruned and arrivals it did not: a complete state that keeps missing is dropped.
+    uint32_t hits = 0;
+    uint32_t misses = 0;
+    // The instructions from `parent`'s state to this one (kept when the state is evicted).
+    std::vector<TrailStep> trail;
+    // Numbers found to matter in the exploration below this state (precision.cpp).
+    Precision precise;
 };
 
 // A global function's parameter as its BTF prototype describes it.
@@ -113,6 +137,15 @@ class Analyzer {
     void check_global_call(Path& path, uint32_t function);
     const std::vector<GlobalParam>& global_parameters(uint32_t function, uint32_t pc);
 
+    // Precision (precision.cpp): numbers whose exact value a rule relied on are marked in the
+    // stored states the path descends from, following the data flow back along the trail.
+    void require_precise(Path& path, Precision needs);
+    void require_precise_reg(Path& path, int regno);
+    void require_precise_slot(Path& path, uint8_t frame, int32_t fp_off);
+    // Turns `needs` on the state after `trail` into needs on the state before it.
+    void backtrack(const std::vector<TrailStep>& trail, uint32_t next_pc, uint8_t next_frame,
+                   Precision& needs) const;
+
     // State utilities.
     uint32_t new_id() { return ++next_id_; }
     void mark_ptr_or_null(VerifierState& state, uint32_t id, bool is_null);
@@ -156,6 +189,7 @@ class Analyzer {
     uint64_t visited_insns_ = 0;
     uint64_t budget_;
     const Path* current_ = nullptr;  // for messages
+    bool in_step_ = false;           // an instruction is being executed (its step is in the trail)
     VerifierReport report_;
 };
 

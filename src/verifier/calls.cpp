@@ -333,6 +333,10 @@ std::optional<uint32_t> Analyzer::check_helper_call(Path& path, const Insn& insn
         const int regno = i + 1;
         const std::string what = fmt::format("argument {} of {}", regno, label);
         const RegState& r = arg == HelperArg::Anything ? st.reg(regno) : read_reg(path, regno);
+        // A number where the helper expects a size, a constant or NULL: its value matters.
+        if (r.is_scalar() && arg != HelperArg::Scalar && arg != HelperArg::Anything) {
+            require_precise_reg(path, regno);
+        }
         auto need_map = [&]() -> const MapSpec& {
             if (map == nullptr) reject(pc, fmt::format("{}: no map argument precedes it", what));
             return *map;
@@ -402,6 +406,13 @@ std::optional<uint32_t> Analyzer::check_helper_call(Path& path, const Insn& insn
             case HelperArg::MapKey:
                 check_mem_region(path, regno, need_map().key_size, false, true, what.c_str());
                 const_key = constant_stack_value(st, r, map->key_size);
+                if (const_key) {
+                    // The key's value decides whether the lookup can fail.
+                    require_precise_slot(
+                        path, r.frame,
+                        static_cast<int32_t>(static_cast<int64_t>(r.off) +
+                                             static_cast<int64_t>(r.value.const_value())));
+                }
                 break;
             case HelperArg::MapValue:
                 check_mem_region(path, regno, need_map().value_size, false, true, what.c_str());

@@ -16,12 +16,20 @@ namespace {
 // A point with this many stored states starts joining new arrivals into an explored one.
 constexpr size_t kJoinThreshold = 4;
 // After this many joins at one point, bounds that keep growing jump to their limits.
-constexpr uint16_t kWidenAfter = 4;
+constexpr uint16_t kWidenAfter = 0xffff;
 // Stored states per point; complete ones are evicted beyond it.
 constexpr size_t kMaxStatesPerPoint = 64;
 // Bytes of stored states in all (bounding memory): beyond it no new state is stored, which
 // only costs pruning opportunities.
 constexpr size_t kMaxStoredBytes = size_t{64} << 20;
+// A path stores a new state at a join point only after this many conditional jumps and
+// instructions since its previous one (loop heads and function entries always store): states
+// in between would mostly repeat what the next one says.
+constexpr uint32_t kStoreAfterJumps = 2;
+constexpr uint32_t kStoreAfterInsns = 8;
+// A complete state that failed to prune this many more times than it succeeded is dropped.
+constexpr uint32_t kMissesPerHit = 3;
+constexpr uint32_t kMissAllowance = 3;
 
 size_t state_bytes(const VerifierState& s) {
     size_t bytes = sizeof(VerifierState) + s.refs.size() * sizeof(Reference);
@@ -81,7 +89,13 @@ void Analyzer::run_path(Path& path) {
         }
         visited_[pc] = true;
         if (input_.options.verbose) log_state(path);
+        ++path.insns_since_store;
+        if (is_jmp_class(prog_[pc].opcode)) ++path.jumps_since_store;
+        path.trail.push_back(
+            TrailStep{pc, static_cast<uint8_t>(path.state.depth()), 0, TrailStep::kNoSlot});
+        in_step_ = true;
         const auto next = step(path);
+        in_step_ = false;
         if (!next) {
             finish_path(path);
             return;
@@ -95,6 +109,9 @@ void Analyzer::fork(const Path& from, uint32_t target, VerifierState state, bool
     other.state = std::move(state);
     other.pc = target;
     other.checkpoint = from.checkpoint;
+    other.insns_since_store = from.insns_since_store;
+    other.trail = from.trail;
+    other.jumps_since_store = from.jumps_since_store;
     history_.push_back(BranchStep{from.pc, taken, from.history});
     other.history = static_cast<uint32_t>(history_.size() - 1);
     if (other.checkpoint != Path::kNoCheckpoint) ++stored_[other.checkpoint].branches;
@@ -123,9 +140,22 @@ void Analyzer::clean_dead_registers(VerifierState& state, uint32_t pc) const {
     const auto live = live_masks(state, pc);
     std::unordered_map<uint32_t, int> scalar_ids;
     for (size_t f = 0; f < state.frames.size(); ++f) {
-        auto& regs = state.frames[f].regs;
+        FrameState& frame = state.frames[f];
+        auto& regs = frame.regs;
         for (int r = 0; r < 10; ++r) {
             if ((live[f] & (1u << r)) == 0) regs[static_cast<size_t>(r)] = RegState{};
+        }
+        // Stack slots: an outer frame's callee may still read them through a pointer, so they
+        // count as at the call itself.
+        const uint32_t at = f + 1 < state.frames.size() ? state.frames[f + 1].callsite : pc;
+        const uint64_t stack_live = at < prog_.size() ? info_.stack_live_in(at) : ~uint64_t{0};
+        for (size_t i = 0; i < frame.stack.size() && i < 64; ++i) {
+            if ((stack_live >> i & 1) == 0) frame.stack[i] = StackSlot{};
+        }
+        while (!frame.stack.empty() && frame.stack.back().spill_size == 0 &&
+               std::all_of(frame.stack.back().bytes.begin(), frame.stack.back().bytes.end(),
+                           [](StackByte b) { return b == StackByte::Invalid; })) {
+            frame.stack.pop_back();
         }
     }
     // An id only one register holds links nothing: drop it so it does not block pruning.
@@ -149,19 +179,45 @@ bool Analyzer::visit_prune_point(Path& path) {
     const bool callback_entry =
         path.state.cur().callback && info_.function_starting_at(pc) >= 0 &&
         static_cast<uint32_t>(info_.function_starting_at(pc)) == path.state.cur().function;
+    // A state here still being explored is (in a depth-first walk) an ancestor of this path:
+    // the path is going round a loop through this point.
+    bool in_loop = false;
     for (size_t i = list.size(); i-- > 0;) {
-        const StoredState& s = stored_[list[i]];
+        StoredState& s = stored_[list[i]];
         if (!s.state) continue;
+        in_loop |= s.branches != 0;
         if (s.branches == 0 || callback_entry) {
-            if (covers(*s.state, path.state, live, privileged_)) return true;
-        } else if (covers(*s.state, path.state, live, privileged_) &&
-                   covers(path.state, *s.state, live, privileged_)) {
+            // A state still being explored has no final precision marks: compare exactly.
+            const Precision* precise = s.branches == 0 ? &s.precise : nullptr;
+            if (covers(*s.state, path.state, live, precise)) {
+                ++s.hits;
+                // What the state's exploration relied on, this path's continuation relies on.
+                // A state still being explored (a callback's earlier entry) may yet rely on
+                // anything: then every number on the way here matters.
+                if (precise != nullptr) {
+                    require_precise(path, s.precise);
+                } else {
+                    require_precise(path, Precision(path.state.frames.size(),
+                                                    FramePrecision{0xffff, ~uint64_t{0}}));
+                }
+                return true;
+            }
+            if (s.branches == 0 && ++s.misses > s.hits * kMissesPerHit + kMissAllowance) {
+                stored_bytes_ -= state_bytes(*s.state);
+                s.state.reset();
+                list.erase(list.begin() + static_cast<std::ptrdiff_t>(i));
+            }
+        } else if (covers(*s.state, path.state, live, nullptr) &&
+                   covers(path.state, *s.state, live, nullptr)) {
             reject(pc,
                    "infinite loop: this instruction is reached again with exactly the same state, "
                    "so nothing the loop does brings it closer to its exit");
         }
     }
-    if (list.size() >= kJoinThreshold) {
+    // Joins happen only where paths meet, never inside a loop being followed: joining an
+    // iteration with a state from elsewhere would lose what the loop has done so far (a
+    // counter's progress) and the loop would never be seen to end.
+    if (!in_loop && list.size() >= kJoinThreshold) {
         for (size_t i = list.size(); i-- > 0;) {
             const StoredState& s = stored_[list[i]];
             if (!s.state || s.branches != 0) continue;
@@ -191,14 +247,24 @@ bool Analyzer::visit_prune_point(Path& path) {
             list.erase(list.begin());
         }
     }
+    const bool must_store = info_.is_loop_head(pc) || info_.function_starting_at(pc) >= 0;
+    if (!must_store &&
+        (path.jumps_since_store < kStoreAfterJumps || path.insns_since_store < kStoreAfterInsns)) {
+        return false;
+    }
     const size_t bytes = state_bytes(path.state);
     if (stored_bytes_ + bytes > kMaxStoredBytes) return false;
+    path.insns_since_store = 0;
+    path.jumps_since_store = 0;
     stored_bytes_ += bytes;
     StoredState s;
     s.state = std::make_unique<VerifierState>(path.state);
     s.pc = pc;
     s.parent = path.checkpoint;
     s.branches = 1;
+    s.trail = std::move(path.trail);
+    path.trail.clear();
+    s.precise.resize(path.state.frames.size());
     stored_.push_back(std::move(s));
     path.checkpoint = static_cast<uint32_t>(stored_.size() - 1);
     list.push_back(path.checkpoint);

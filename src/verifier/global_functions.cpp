@@ -102,9 +102,11 @@ void Analyzer::verify_global_function(uint32_t function) {
     std::vector<Path> saved;
     saved.swap(worklist_);
     const Path* saved_current = current_;
+    const bool saved_in_step = in_step_;
     explore_from(std::move(path));
     worklist_.swap(saved);
     current_ = saved_current;
+    in_step_ = saved_in_step;
 }
 
 void Analyzer::check_global_call(Path& path, uint32_t function) {
@@ -134,7 +136,10 @@ void Analyzer::check_global_call(Path& path, uint32_t function) {
                 }
                 break;
             case ParamKind::Mem:
-                if (r.is_const(0)) break;
+                if (r.is_const(0)) {
+                    require_precise_reg(path, regno);
+                    break;
+                }
                 check_mem_region(path, regno, params[i].size, false, true, what.c_str());
                 break;
         }

@@ -124,6 +124,11 @@ std::optional<uint32_t> Analyzer::check_jump(Path& path, const Insn& insn) {
             }
             (way == 0 ? taken : fall) = std::move(s);
         }
+        // The ranges decided the outcome: they matter (a loop bound, a length check...).
+        if (!taken || !fall) {
+            require_precise_reg(path, insn.dst);
+            if (use_reg) require_precise_reg(path, insn.src);
+        }
         return branch(std::move(taken), std::move(fall));
     }
 
@@ -134,6 +139,8 @@ std::optional<uint32_t> Analyzer::check_jump(Path& path, const Insn& insn) {
         const RegState& ptr = a_ptr ? a : b;
         const RegState& num = a_ptr ? b : a;
         if (num.is_const(0)) {
+            // The number being 0 makes this a NULL check.
+            if (use_reg) require_precise_reg(path, a_ptr ? insn.src : insn.dst);
             const bool eq = code == op::JEQ;
             if (is_nullable(ptr.type)) {
                 VerifierState taken = path.state, fall = path.state;

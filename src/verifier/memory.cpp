@@ -193,6 +193,13 @@ RegState Analyzer::access_stack(Path& path, const RegState& ptr, int regno, int3
     }
     uint32_t& depth = stack_depth_[frame.function];
     depth = std::max<uint32_t>(depth, static_cast<uint32_t>(-lo));
+    // For precision backtracking: which slot this instruction touched.
+    if (!path.trail.empty() && path.trail.back().pc == pc) {
+        TrailStep& step = path.trail.back();
+        step.stack_frame = ptr.frame;
+        const bool one_slot = ptr.value.is_const() && (-lo - 1) / 8 == (-(hi - 1) - 1) / 8;
+        step.stack_slot = one_slot ? static_cast<uint8_t>((-lo - 1) / 8) : TrailStep::kSeveralSlots;
+    }
 
     if (!ptr.value.is_const()) {
         // Variable offset: any byte in [lo, hi) may be the one accessed.
@@ -350,6 +357,16 @@ RegState Analyzer::access_context(Path& path, const RegState& ptr, int regno, in
         reject(pc,
                "accesses the context at a variable offset: context fields must be accessed at "
                "fixed offsets",
+               {regno});
+    }
+    if (ptr.off != 0) {
+        // Context accesses are rewritten per instruction from the instruction's own offset, so
+        // the base must be the context itself (Linux refuses a moved context pointer too).
+        reject(pc,
+               fmt::format("accesses the context through r{} = {}: context fields must be reached "
+                           "from the unmodified context pointer with the field's offset in the "
+                           "instruction (here {})",
+                           regno, ptr.to_string(), static_cast<int64_t>(ptr.off) + off),
                {regno});
     }
     const int64_t offset = static_cast<int64_t>(ptr.off) + off;

@@ -102,6 +102,7 @@ void uses_defs(const Insn& insn, const HelperCatalog* helpers, LiveMask& use, Li
 ProgramInfo::ProgramInfo(std::span<const Insn> program, const ProgramSpec* origin,
                          const HelperCatalog* helpers)
     : prune_point_(program.size(), false),
+      loop_head_(program.size(), false),
       second_slot_(program.size(), false),
       live_(program.size(), 0) {
     for (size_t pc = 0; pc < program.size(); ++pc) {
@@ -115,6 +116,8 @@ ProgramInfo::ProgramInfo(std::span<const Insn> program, const ProgramSpec* origi
             const int64_t target = branch_target(program, pc);
             if (target >= 0 && static_cast<size_t>(target) < program.size()) {
                 prune_point_[static_cast<size_t>(target)] = true;
+                if (static_cast<size_t>(target) <= pc)
+                    loop_head_[static_cast<size_t>(target)] = true;
             }
             if (is_conditional_jump(insn) && pc + 1 < program.size()) prune_point_[pc + 1] = true;
         } else if (insn.opcode == op::CALL_IMM && insn.src == op::kCallLocal &&
@@ -125,6 +128,7 @@ ProgramInfo::ProgramInfo(std::span<const Insn> program, const ProgramSpec* origi
     for (const auto& f : functions_)
         prune_point_[f.start] = true;
     compute_liveness(program, helpers);
+    stack_live_ = compute_stack_liveness(program, functions_, second_slot_);
 }
 
 void ProgramInfo::find_functions(std::span<const Insn> program, const ProgramSpec* origin) {

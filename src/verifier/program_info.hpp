@@ -34,8 +34,13 @@ class ProgramInfo {
     // Index of the function starting at `pc`, or -1.
     int function_starting_at(uint32_t pc) const;
     bool is_prune_point(uint32_t pc) const { return prune_point_[pc]; }
+    // The target of a backward jump: where loops start again.
+    bool is_loop_head(uint32_t pc) const { return loop_head_[pc]; }
     bool is_second_slot(uint32_t pc) const { return second_slot_[pc]; }
     LiveMask live_in(uint32_t pc) const { return live_[pc]; }
+    // Stack slots (bit i: fp-8(i+1)..fp-8i) of the function at `pc` that may be read before
+    // they are written from `pc` on, calls included (stack_liveness.cpp).
+    uint64_t stack_live_in(uint32_t pc) const { return stack_live_[pc]; }
 
   private:
     void find_functions(std::span<const Insn> program, const ProgramSpec* origin);
@@ -43,8 +48,15 @@ class ProgramInfo {
 
     std::vector<FunctionInfo> functions_;
     std::vector<bool> prune_point_;
+    std::vector<bool> loop_head_;
     std::vector<bool> second_slot_;
     std::vector<LiveMask> live_;
+    std::vector<uint64_t> stack_live_;
 };
+
+// See ProgramInfo::stack_live_in.
+std::vector<uint64_t> compute_stack_liveness(std::span<const Insn> program,
+                                             const std::vector<FunctionInfo>& functions,
+                                             const std::vector<bool>& second_slot);
 
 }  // namespace xbpf::verifier

@@ -34,10 +34,15 @@ class IdMap {
     std::vector<std::pair<uint32_t, uint32_t>> pairs_;
 };
 
-bool reg_covers(const RegState& o, const RegState& c, IdMap& ids) {
+bool reg_covers(const RegState& o, const RegState& c, IdMap& ids, bool precise) {
     if (o.type == RegType::NotInit) return true;
     if (o.type != c.type) return false;
-    if (o.type == RegType::Scalar) return c.value.within(o.value) && ids.check(o.id, c.id);
+    if (o.type == RegType::Scalar) {
+        // A number whose value never mattered below `o` stands for any number; copies of it
+        // must still be copies (a branch on one refines the others).
+        if (!precise) return ids.check(o.id, c.id);
+        return c.value.within(o.value) && ids.check(o.id, c.id);
+    }
     if (o.frame != c.frame || o.off != c.off || o.map != c.map || o.mem_size != c.mem_size ||
         o.read_only != c.read_only) {
         return false;
@@ -51,12 +56,14 @@ bool reg_covers(const RegState& o, const RegState& c, IdMap& ids) {
     }
 }
 
-bool slot_covers(const StackSlot* o, const StackSlot* c, IdMap& ids) {
+bool slot_covers(const StackSlot* o, const StackSlot* c, IdMap& ids, bool precise) {
     static const StackSlot kEmpty{};
     if (o == nullptr) o = &kEmpty;
     if (c == nullptr) c = &kEmpty;
-    const bool old_spill_any =
-        o->spill_size == 8 && o->spilled.type == RegType::Scalar && o->spilled.value.is_unknown();
+    // A spilled number that may be any number (unknown, or never found to matter) accepts any
+    // number in the same bytes.
+    const bool old_spill_any = o->spill_size != 0 && o->spilled.type == RegType::Scalar &&
+                               (!precise || (o->spill_size == 8 && o->spilled.value.is_unknown()));
     for (size_t k = 0; k < 8; ++k) {
         const StackByte ob = o->bytes[k];
         const StackByte cb = c->bytes[k];
@@ -83,7 +90,7 @@ bool slot_covers(const StackSlot* o, const StackSlot* c, IdMap& ids) {
         if (o->spill_start != c->spill_start || o->spill_size != c->spill_size) {
             return old_spill_any && c->spilled.type == RegType::Scalar;
         }
-        if (!reg_covers(o->spilled, c->spilled, ids)) return false;
+        if (!reg_covers(o->spilled, c->spilled, ids, precise)) return false;
     }
     return true;
 }
@@ -158,8 +165,7 @@ StackByte stack_byte(const FrameState& frame, int32_t fp_off) {
 }
 
 bool covers(const VerifierState& old, const VerifierState& cur,
-            const std::vector<LiveMask>& live_per_frame, bool privileged) {
-    (void)privileged;
+            const std::vector<LiveMask>& live_per_frame, const Precision* precise) {
     if (old.frames.size() != cur.frames.size() || old.refs.size() != cur.refs.size()) return false;
     IdMap ids;
     for (size_t f = 0; f < old.frames.size(); ++f) {
@@ -170,10 +176,14 @@ bool covers(const VerifierState& old, const VerifierState& cur,
             return false;
         }
         const LiveMask live = f < live_per_frame.size() ? live_per_frame[f] : LiveMask{0x7ff};
+        const FramePrecision all{0xffff, ~uint64_t{0}};
+        const FramePrecision& p = precise == nullptr    ? all
+                                  : f < precise->size() ? (*precise)[f]
+                                                        : all;
         for (int r = 0; r < 10; ++r) {
             if ((live & (1u << r)) == 0) continue;
-            if (!reg_covers(of.regs[static_cast<size_t>(r)], cf.regs[static_cast<size_t>(r)],
-                            ids)) {
+            if (!reg_covers(of.regs[static_cast<size_t>(r)], cf.regs[static_cast<size_t>(r)], ids,
+                            (p.regs >> r & 1) != 0)) {
                 return false;
             }
         }
@@ -182,7 +192,8 @@ bool covers(const VerifierState& old, const VerifierState& cur,
             const StackSlot* os = i < of.stack.size() ? &of.stack[i] : nullptr;
             const StackSlot* cs = i < cf.stack.size() ? &cf.stack[i] : nullptr;
             if (os == nullptr) continue;  // old knew nothing there
-            if (!slot_covers(os, cs, ids)) return false;
+            const bool slot_precise = i >= 64 || (p.slots >> i & 1) != 0;
+            if (!slot_covers(os, cs, ids, slot_precise)) return false;
         }
     }
     for (size_t i = 0; i < old.refs.size(); ++i) {

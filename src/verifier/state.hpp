@@ -62,10 +62,23 @@ struct VerifierState {
 // innermost frame at its current instruction, outer frames at their return sites.
 using LiveMask = uint16_t;
 
-// Whether every concrete state of `cur` is also a concrete state of `old` (so exploring `cur`
-// cannot find anything exploring `old` did not). Dead registers are ignored.
+// Which numbers of a frame's state were found to matter while exploring from it (a bound used
+// for memory, a size, a branch its range decided...): register r is bit r of `regs`, the
+// scalar spilled in stack slot i (fp-8(i+1)..fp-8i) bit i of `slots`. Every other number of an
+// explored state stands for any number when states are compared (as Linux's precision marks).
+struct FramePrecision {
+    uint16_t regs = 0;
+    uint64_t slots = 0;
+    bool empty() const { return regs == 0 && slots == 0; }
+};
+using Precision = std::vector<FramePrecision>;  // per frame, outermost first
+
+// Whether every concrete state of `cur` is also a concrete state of `old` as far as exploring
+// it is concerned (so exploring `cur` cannot find anything exploring `old` did not). Dead
+// registers are ignored; numbers of `old` that `precise` does not mark match any number
+// (`precise` null: every number is compared exactly).
 bool covers(const VerifierState& old, const VerifierState& cur,
-            const std::vector<LiveMask>& live_per_frame, bool privileged);
+            const std::vector<LiveMask>& live_per_frame, const Precision* precise);
 // A state holding the concrete states of both (they must have the same frames and
 // references); false when their shapes are too different to combine.
 // New ids (for packet positions the join unlinks) are taken from `fresh_ids`.

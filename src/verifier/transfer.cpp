@@ -271,6 +271,8 @@ void Analyzer::check_pointer_alu(Path& path, const Insn& insn, RegState& dst, co
     const RegState ptr = dst_is_ptr ? dst : src;
     const RegState other = dst_is_ptr ? src : dst;
     const int ptr_reg = dst_is_ptr ? insn.dst : insn.src;
+    // The number moves the pointer: its exact range matters from here on.
+    if (use_reg && other.is_scalar()) require_precise_reg(path, dst_is_ptr ? insn.src : insn.dst);
 
     // pointer - pointer into the same region: a distance, a number.
     if (code == op::SUB && dst_is_ptr && is_pointer(src.type)) {
@@ -332,13 +334,8 @@ void Analyzer::check_pointer_alu(Path& path, const Insn& insn, RegState& dst, co
         }
         result.off = static_cast<int32_t>(off);
     } else {
-        if (ptr.type == RegType::Context) {
-            reject(pc,
-                   fmt::format("adds a variable ({}) to the context pointer: context fields must "
-                               "be accessed at fixed offsets",
-                               other.value.to_string()),
-                   {insn.dst, insn.src});
-        }
+        // A context pointer may move by a variable (to pass the address of a trace record's
+        // field to a probe read); only dereferencing it needs a fixed offset (memory.cpp).
         const Scalar var =
             scalar_alu(negate ? op::SUB : op::ADD, ptr.value, other.value, true, false);
         if (var.smin <= -kMaxPointerOffset || var.smax >= kMaxPointerOffset) {
@@ -373,6 +370,7 @@ std::optional<uint32_t> Analyzer::check_exit(Path& path) {
         }
         const bool callback = callee.callback;
         if (callback) {
+            require_precise_reg(path, 0);
             if (!r0.is_scalar() || r0.value.smin < 0 || r0.value.smax > 1) {
                 reject(pc, fmt::format("the callback must return 0 or 1; r0 = {}", r0.to_string()),
                        {0});
@@ -408,6 +406,7 @@ std::optional<uint32_t> Analyzer::check_exit(Path& path) {
         note_privileged(pc, what);
     }
     if (type_.return_range) {
+        require_precise_reg(path, 0);
         const ReturnRange range = *type_.return_range;
         if (!r0.is_scalar() || r0.value.smin < range.min || r0.value.smax > range.max) {
             reject(pc,

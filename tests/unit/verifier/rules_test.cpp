@@ -355,3 +355,91 @@ TEST(VerifierMessages, VerboseLogShowsStatePerInstruction) {
 
 }  // namespace
 }  // namespace xbpf
+
+namespace xbpf {
+namespace {
+
+TEST(VerifierRules, ContextPointerMustNotMoveBeforeADereference) {
+    expect_accept("ldxw %r2, [%r1+4]\nmov %r0, 2\nexit\n");
+    expect_reject("mov %r2, %r1\nadd %r2, 4\nldxw %r3, [%r2]\nmov %r0, 2\nexit\n",
+                  "unmodified context pointer");
+    // Moving it by a variable is allowed (a trace record's field for a probe read); reading
+    // through it is not.
+    Case tp{.type = "tracepoint", .maps = {}};
+    expect_accept("ldxw %r2, [%r1+8]\nand %r2, 255\nmov %r3, %r1\nadd %r3, %r2\nmov %r0, 0\nexit\n",
+                  tp);
+    expect_reject("ldxw %r2, [%r1+8]\nand %r2, 255\nadd %r1, %r2\nldxb %r0, [%r1]\nexit\n",
+                  "variable offset", tp);
+}
+
+TEST(VerifierRules, HelpersThatSleepNeedASleepableProgram) {
+    Case kprobe{.type = "kprobe", .maps = {}};
+    const char* copy =
+        "mov %r1, %r10\nadd %r1, -8\nmov %r2, 8\nmov %r3, 0\ncall 148\nmov %r0, 0\nexit\n";
+    expect_reject(copy, "may sleep", kprobe);
+    Case syscall{.type = "syscall", .maps = {}};  // always sleepable
+    expect_accept(copy, syscall);
+}
+
+TEST(VerifierRules, HelpersOfLinux618) {
+    // Since Linux 6.x every type with CAP_PERFMON may ask for the current task's ids.
+    Case filter{.type = "socket_filter", .maps = {}};
+    expect_accept("call 15\nmov %r0, 0\nexit\n", filter);
+    expect_reject("call 44\nmov %r0, 0\nexit\n", "may not call", filter);
+    // Helpers some kernels lack are accepted with a note that says so.
+    Case kprobe{.type = "kprobe", .maps = {}};
+    const auto r = check("mov %r2, 0\ncall 58\nmov %r0, 0\nexit\n", kprobe);
+    EXPECT_TRUE(r.accepted) << r.message;
+    ASSERT_FALSE(r.warnings.empty());
+    EXPECT_NE(r.warnings.front().find("CONFIG_BPF_KPROBE_OVERRIDE"), std::string::npos);
+}
+
+TEST(VerifierRules, TailCallLeavesR0Unset) {
+    Case run{.type = "xdp", .maps = {[] {
+                                MapSpec m;
+                                m.name = "jumps";
+                                m.type = MapType::ProgArray;
+                                m.key_size = 4;
+                                m.value_size = 4;
+                                m.max_entries = 4;
+                                return m;
+                            }()}};
+    expect_reject("lddw %r2, map_idx:0\nmov %r3, 0\ncall 12\nexit\n", "returns nothing", run);
+}
+
+TEST(VerifierRules, PrivilegedLoadsMaySubtractPointersIn32Bits) {
+    const std::string program = fmt::format("{}{}", kPacket, "sub32 %r3, %r2\nmov %r0, 2\nexit\n");
+    const auto r = check(program);
+    EXPECT_TRUE(r.accepted) << r.message;
+    expect_reject(program, "32-bit arithmetic on a pointer",
+                  Case{.type = "xdp", .maps = {}, .privileged = false});
+}
+
+// A number that differs between two paths and later bounds an access: pruning the second path
+// against the first would miss the out-of-bounds one (precision tracking must mark it).
+TEST(VerifierRules, ValuesThatLaterMatterAreNotForgottenByPruning) {
+    Case run{.type = "xdp", .maps = {array_map(16)}};
+    const std::string choose =
+        "mov %r6, %r1\nldxw %r7, [%r6+12]\njgt %r7, 10, big\nmov %r8, 0\nja join\nbig:\n"
+        "mov %r8, {}\njoin:\n"  // many instructions and a second branch, so a state is stored
+        "mov %r9, 1\nadd %r9, 1\nadd %r9, 1\nadd %r9, 1\nadd %r9, 1\njgt %r7, 20, next\n"
+        "add %r9, 1\nnext:\nadd %r9, 1\nadd %r9, 1\nadd %r9, 1\nstxdw [%r10-16], %r8\n";
+    const std::string use = std::string(kLookup) +
+                            "jeq %r0, 0, out\nldxdw %r8, [%r10-16]\nadd %r0, %r8\n"
+                            "ldxb %r1, [%r0+8]\nout:\nmov %r0, 2\nexit\n";
+    expect_accept(fmt::format(fmt::runtime(choose + use), 4), run);
+    expect_reject(fmt::format(fmt::runtime(choose + use), 12), "outside", run);
+}
+
+// Numbers nobody checks (a running sum) must not stop pruning: the loop's paths converge.
+TEST(VerifierRules, UncheckedNumbersDoNotMultiplyPaths) {
+    Case run{.type = "xdp", .maps = {array_map(8, 64)}, .privileged = true, .budget = 60'000};
+    expect_accept(
+        "mov %r7, 0\nmov %r6, 0\nloop:\nstxw [%r10-4], %r6\nmov %r2, %r10\nadd %r2, -4\n"
+        "lddw %r1, map_idx:0\ncall 1\njeq %r0, 0, next\nldxdw %r1, [%r0]\njgt %r1, 1000, next\n"
+        "add %r7, %r1\nnext:\nadd %r6, 1\njlt %r6, 60, loop\nmov %r0, %r7\nand %r0, 1\nexit\n",
+        run);
+}
+
+}  // namespace
+}  // namespace xbpf

@@ -87,6 +87,8 @@ class Generator {
 
     std::vector<Insn> program() {
         out_.clear();
+        calls_.clear();
+        spilled_ = false;
         emit(make::mov64_reg(6, 1));
         for (int r = 7; r <= 9; ++r)
             emit(make::mov64_imm(r, pick(0, 3)));
@@ -96,6 +98,7 @@ class Generator {
         emit(make::mov64_reg(0, 7));
         emit(make::alu64_imm(op::AND, 0, 3));
         emit(make::exit());
+        append_subprograms();
         mutate();
         return out_;
     }
@@ -117,7 +120,11 @@ class Generator {
     void patch(size_t at) { out_[at].off = static_cast<int16_t>(out_.size() - at - 1); }
 
     void snippet() {
-        switch (pick(0, 7)) {
+        switch (pick(0, 11)) {
+            case 8: choice(); break;
+            case 9: spill_or_fill(); break;
+            case 10: call_subprogram(); break;
+            case 11: linked_check(); break;
             case 0: alu(); break;
             case 1:
                 emit(make::load(op::W, reg(), 6, static_cast<int16_t>(chance(80) ? 8 : 12)));
@@ -192,6 +199,9 @@ class Generator {
             emit(make::mov64_reg(5, reg()));
             emit(make::alu64_imm(op::AND, 5, pick(0, 1) ? 7 : 15));
             emit(make::alu64_reg(op::ADD, 0, 5));
+        } else if (chance(25)) {
+            // An offset whose bound comes only from earlier choices and checks (precision).
+            emit(make::alu64_reg(op::ADD, 0, reg()));
         }
         const uint8_t sz = size_code();
         const int off = static_cast<int>(kValueSize) - access_size(sz) - pick(-2, 6);
@@ -225,6 +235,66 @@ class Generator {
         emit(make::jmp_imm(op::JLT, 5, bound, static_cast<int16_t>(head - out_.size() - 1)));
     }
 
+    // A register set differently on two paths that meet again: which value it has is what
+    // pruning must not forget when a later access depends on it.
+    void choice() {
+        const int target = reg();
+        const size_t j = jump_placeholder(make::jmp_imm(op::JGT, reg(), pick(0, 100), 0));
+        emit(make::mov64_imm(target, pick(0, 8)));
+        const size_t over = jump_placeholder(make::ja(0));
+        patch(j);
+        emit(make::mov64_imm(target, chance(50) ? pick(0, 8) : pick(9, 400)));
+        patch(over);
+    }
+
+    // Values parked on the stack and read back later, maybe into another register.
+    void spill_or_fill() {
+        static const int16_t slots[] = {-72, -80, -88};
+        const int16_t slot = slots[pick(0, 2)];
+        if (chance(50) || !spilled_) {
+            emit(make::store_reg(op::DW, 10, slot, reg()));
+            spilled_ = true;
+        } else {
+            emit(make::load(op::DW, reg(), 10, slot));
+        }
+    }
+
+    // A copy checked, the original used: the check must carry over to it (and survive pruning).
+    void linked_check() {
+        const int value = reg();
+        emit(make::mov64_reg(5, value));
+        const size_t j = jump_placeholder(make::jmp_imm(op::JGT, 5, pick(0, 12), 0));
+        emit(make::store_imm(op::W, 10, -4, 0));
+        emit(make::mov64_reg(2, 10));
+        emit(make::alu64_imm(op::ADD, 2, -4));
+        make::lddw(out_, 1, 0, op::kImmMapByIdx);
+        emit(make::call_helper(1));
+        const size_t null = jump_placeholder(make::jmp_imm(op::JEQ, 0, 0, 0));
+        emit(make::alu64_reg(op::ADD, 0, value));
+        emit(make::load(op::B, reg(), 0, static_cast<int16_t>(pick(0, 3))));
+        patch(null);
+        patch(j);
+    }
+
+    // A call to a small function that bounds (or not) its argument and returns it.
+    void call_subprogram() {
+        emit(make::mov64_reg(1, reg()));
+        calls_.push_back(out_.size());
+        emit(make::call_local(0));
+        emit(make::mov64_reg(reg(), 0));
+    }
+
+    void append_subprograms() {
+        if (calls_.empty()) return;
+        const size_t start = out_.size();
+        emit(make::mov64_reg(0, 1));
+        if (chance(80)) emit(make::alu64_imm(op::AND, 0, pick(0, 1) ? 7 : 255));
+        if (chance(50)) emit(make::alu64_imm(op::ADD, 0, pick(0, 4)));
+        emit(make::exit());
+        for (size_t at : calls_)
+            out_[at].imm = static_cast<int32_t>(start - at - 1);
+    }
+
     void diamond() {
         const size_t j = jump_placeholder(make::jmp_imm(op::JGT, reg(), pick(0, 100), 0));
         alu();
@@ -247,6 +317,8 @@ class Generator {
 
     std::mt19937_64 rng_;
     std::vector<Insn> out_;
+    std::vector<size_t> calls_;  // local calls to patch once the subprogram is placed
+    bool spilled_ = false;
 };
 
 DisasmOptions indexed() {
