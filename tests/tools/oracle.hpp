@@ -49,6 +49,9 @@ struct HelperProbeOptions {
 };
 int run_helper_probe(const HelperProbeOptions& options);
 
+// docs/program-types.md's per-type section, from the registry (needs no kernel).
+int print_types_doc();
+
 // One object: every program (or those of `program`), as `type` or its section's type.
 int run_object_oracle(const std::filesystem::path& file, const std::string& type,
                       const std::string& program);

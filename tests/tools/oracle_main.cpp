@@ -6,6 +6,8 @@
 //       the helpers each program type may call, kernel against xbpf's contracts
 //   verifier_oracle object FILE.o [--type NAME] [--program NAME]
 //       one object's programs through both
+//   verifier_oracle types-doc
+//       the per-type section of docs/program-types.md, from the registry (no kernel needed)
 //
 // Exit status 77 (CTest's "skipped") when bpf(2) is not available, or when XBPF_KERNEL_ORACLE
 // is unset for `corpus --check` (the CTest run), so the default test run never needs root.
@@ -26,7 +28,8 @@ constexpr int kSkipped = 77;
 int usage() {
     std::cerr << "usage: verifier_oracle corpus [--corpus DIR] [--table FILE] [--check] [-v]\n"
                  "       verifier_oracle helpers [--type NAME] [--list] [-v]\n"
-                 "       verifier_oracle object FILE.o [--type NAME] [--program NAME]\n";
+                 "       verifier_oracle object FILE.o [--type NAME] [--program NAME]\n"
+                 "       verifier_oracle types-doc\n";
     return 2;
 }
 
@@ -117,6 +120,7 @@ int main(int argc, char** argv) {
             return usage();
         }
     }
+    if (mode == "types-doc") return print_types_doc();
     if (check && std::getenv("XBPF_KERNEL_ORACLE") == nullptr) {
         std::cout << "kernel oracle skipped: it loads programs into the running kernel; set "
                      "XBPF_KERNEL_ORACLE=1 and run as root to compare\n";
