@@ -4,8 +4,8 @@
 // entries, filled from the host before the runs) the same object runs
 //   - in xbpf, JIT and interpreter, through xbpf::test_run with a large repeat, and
 //   - in the running Linux kernel, loaded with libbpf and run with bpf_prog_test_run_opts
-//     (repeat), where bpf(2) allows it (root or CAP_BPF + CAP_PERFMON); otherwise those runs
-//     are left out with a message.
+//     (repeat), where bpf(2) allows it (root, or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN);
+//     otherwise those runs are left out with a message.
 // with one thread, and with two threads running the program at once (xbpf: two threads in
 // test_run; Linux: BPF_PROG_TEST_RUN from two threads).
 //
@@ -15,6 +15,10 @@
 // is what each side's test run reports as duration (mean wall time per run, Linux's pauses at
 // reschedules excluded) divided by the operations per run. A delete + update pair counts as one
 // operation. After the table of Google Benchmark, a side-by-side summary is printed.
+//
+// The programs are `tc` (sched_cls) programs: Linux's XDP test run with repeat > 1 re-points
+// the XDP dispatcher around every call, costing far more CPU than the runs being measured.
+// docs/benchmarks.md describes the method and the results.
 //
 //   build/bench/map_from_programs [--benchmark_filter=hash/] [--benchmark_filter=-linux]
 #include <benchmark/benchmark.h>
@@ -333,7 +337,8 @@ xbpf::Result<std::unique_ptr<LinuxSetup>> make_linux(const MapKind& kind, uint32
 }
 
 // Whether the kernel runs can happen: loading the baseline object answers it (bpf(2) needs
-// root or CAP_BPF + CAP_PERFMON, and may be disabled). Empty: yes; otherwise why not.
+// root, or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN, and may be disabled). Empty: yes; otherwise
+// why not.
 std::string linux_unavailable_reason() {
     libbpf_set_print(collect_libbpf_log);
     auto setup = make_linux(map_kinds().front(), k1K);
@@ -586,8 +591,8 @@ int main(int argc, char** argv) {
     if (!why_not.empty()) {
         std::fprintf(stderr,
                      "map_from_programs: the Linux kernel runs are skipped: %s\n"
-                     "(they need bpf(2) with root or CAP_BPF + CAP_PERFMON; xbpf runs as "
-                     "usual)\n",
+                     "(they need bpf(2) with root, or CAP_BPF + CAP_PERFMON + CAP_NET_ADMIN; "
+                     "the xbpf runs happen as usual)\n",
                      why_not.c_str());
     }
     register_all(why_not.empty());
