@@ -100,6 +100,12 @@ struct ProgramType {
     // Programs of this type may always sleep (syscall), so they may call helpers that sleep;
     // other types may only when loaded as sleepable (the ".s" sections).
     bool always_sleepable = false;
+    // The context's 8-byte words are the traced function's arguments, and those that are kernel
+    // pointers may be read through (fentry/fexit, tp_btf, LSM: Linux types them from the
+    // kernel's BTF and turns such reads into loads that cannot fault). Without the kernel's
+    // BTF, xbpf lets programs read through any argument, and through what they read, but never
+    // write. Only for types xbpf verifies and does not run.
+    bool context_kernel_pointers = false;
     // Bytes of the native context struct the runtime builds for a run (fields at their
     // native_offset). Equal to context_size for plain-memory contexts.
     uint32_t native_context_size = 0;

@@ -140,6 +140,23 @@ RegState Analyzer::access_memory(Path& path, int regno, int32_t off, int size, b
                            regno, describe_origin(ptr), regno),
                {regno});
     }
+    // Kernel objects helpers return (a task, a socket cast) read like kernel pointers too, in
+    // the types that may read kernel memory.
+    const bool kernel_object = ptr.type == RegType::KernelObject && type_.context_kernel_pointers;
+    if ((ptr.type == RegType::Scalar && ptr.kernel_mem) || kernel_object) {
+        if (write) {
+            reject(pc,
+                   fmt::format("writes through r{}, a kernel pointer: tracing programs may read "
+                               "kernel memory but not write it",
+                               regno),
+                   {regno});
+        }
+        // Reads that cannot fault (a faulting read gives 0): what an 8-byte read finds may be
+        // another pointer.
+        RegState r = scalar_result(any);
+        r.kernel_mem = size == 8;
+        return r;
+    }
     if (ptr.type == RegType::Scalar) {
         if (ptr.stale_packet) {
             reject(pc,
@@ -406,7 +423,9 @@ RegState Analyzer::access_context(Path& path, const RegState& ptr, int regno, in
             }
             return RegState{};
         }
-        return RegState::scalar(any);
+        RegState r = RegState::scalar(any);
+        r.kernel_mem = type_.context_kernel_pointers && size == 8;
+        return r;
     }
     if (std::string why =
             type_.check_access(static_cast<uint32_t>(offset), static_cast<uint32_t>(size), write);

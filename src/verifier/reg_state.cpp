@@ -57,7 +57,9 @@ RegType non_null(RegType type) {
 std::string RegState::to_string() const {
     switch (type) {
         case RegType::NotInit: return "uninitialised";
-        case RegType::Scalar: return fmt::format("scalar {}", value.to_string());
+        case RegType::Scalar:
+            return fmt::format("{} {}", kernel_mem ? "kernel pointer or number" : "scalar",
+                               value.to_string());
         case RegType::Func: return fmt::format("function at {}", mem_size);
         default: break;
     }
@@ -87,9 +89,9 @@ std::string RegState::to_string() const {
 }
 
 bool same_shape(const RegState& a, const RegState& b) {
-    return a.type == b.type && a.frame == b.frame && a.off == b.off && a.range == b.range &&
-           a.mem_size == b.mem_size && a.map == b.map && a.read_only == b.read_only &&
-           a.value == b.value;
+    return a.type == b.type && a.kernel_mem == b.kernel_mem && a.frame == b.frame &&
+           a.off == b.off && a.range == b.range && a.mem_size == b.mem_size && a.map == b.map &&
+           a.read_only == b.read_only && a.value == b.value;
 }
 
 }  // namespace xbpf::verifier

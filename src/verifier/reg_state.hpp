@@ -48,6 +48,10 @@ struct RegState {
     // A number that was a packet pointer until a helper that may move the packet (its
     // origin_pc) ran: for messages only.
     bool stale_packet = false;
+    // A number that may also be a kernel pointer a tracing program may read through
+    // (ProgramType::context_kernel_pointers): reads only, any offset, as Linux's loads that
+    // cannot fault.
+    bool kernel_mem = false;
     int32_t off = 0;  // fixed offset of a pointer from its region's start
     // Links copies: same id = same value (NULL checks, packet ranges and scalar bounds learnt on
     // one apply to all). 0: no link.

@@ -38,6 +38,8 @@ bool reg_covers(const RegState& o, const RegState& c, IdMap& ids, bool precise) 
     if (o.type == RegType::NotInit) return true;
     if (o.type != c.type) return false;
     if (o.type == RegType::Scalar) {
+        // Whether it may be read through is part of its type.
+        if (o.kernel_mem != c.kernel_mem) return false;
         // A number whose value never mattered below `o` stands for any number; copies of it
         // must still be copies (a branch on one refines the others).
         if (!precise) return ids.check(o.id, c.id);
@@ -63,6 +65,7 @@ bool slot_covers(const StackSlot* o, const StackSlot* c, IdMap& ids, bool precis
     // A spilled number that may be any number (unknown, or never found to matter) accepts any
     // number in the same bytes.
     const bool old_spill_any = o->spill_size != 0 && o->spilled.type == RegType::Scalar &&
+                               !o->spilled.kernel_mem &&
                                (!precise || (o->spill_size == 8 && o->spilled.value.is_unknown()));
     for (size_t k = 0; k < 8; ++k) {
         const StackByte ob = o->bytes[k];
@@ -114,6 +117,7 @@ bool join_reg(RegState& c, const RegState& o, bool widen_scalars, IdMap& ids, ui
     if (c.type != o.type) return false;
     if (c.type == RegType::Scalar) {
         if (!ids.check_exact(o.id, c.id)) c.id = 0;
+        c.kernel_mem = c.kernel_mem && o.kernel_mem;
         c.value = widen_scalars ? widen(o.value, c.value) : join(o.value, c.value);
         return true;
     }

@@ -239,7 +239,11 @@ void Analyzer::check_alu(Path& path, const Insn& insn) {
     const bool src_ptr = is_pointer(src.type);
     if (!dst_ptr && !src_ptr) {
         const bool is_signed = insn.off == 1 && (code == op::DIV || code == op::MOD);
+        // A kernel pointer moved by a number is still one (a field's address).
+        const bool kernel_mem =
+            d.kernel_mem && !src.kernel_mem && is64 && (code == op::ADD || code == op::SUB);
         dst = RegState::scalar(scalar_alu(code, d.value, src.value, is64, is_signed));
+        dst.kernel_mem = kernel_mem;
         dst.origin_pc = pc;
         return;
     }

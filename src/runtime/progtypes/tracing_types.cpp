@@ -102,13 +102,21 @@ void add_tracing_types(std::vector<std::shared_ptr<ProgramType>>& out) {
     // verifies it as a read-only argument block (the buffer is a kernel object here).
     out.push_back(plain_type(BPF_PROG_TYPE_RAW_TRACEPOINT_WRITABLE, "raw_tracepoint_writable",
                              8 * kMaxFuncArgs, raw_tracepoint_helpers()));
-    out.push_back(plain_type(BPF_PROG_TYPE_TRACING, "tracing", 8 * kMaxFuncArgs, fentry_helpers()));
-    out.push_back(plain_type(
-        BPF_PROG_TYPE_LSM, "lsm", 8 * kMaxFuncArgs,
-        join({fentry_helpers(),
-              {BPF_FUNC_inode_storage_get, BPF_FUNC_inode_storage_delete, BPF_FUNC_spin_lock,
-               BPF_FUNC_spin_unlock, BPF_FUNC_bprm_opts_set, BPF_FUNC_ima_inode_hash,
-               BPF_FUNC_ima_file_hash, BPF_FUNC_get_retval, BPF_FUNC_set_retval}})));
+    {
+        auto t = plain_type(BPF_PROG_TYPE_TRACING, "tracing", 8 * kMaxFuncArgs, fentry_helpers());
+        t->context_kernel_pointers = true;
+        out.push_back(std::move(t));
+    }
+    {
+        auto t = plain_type(
+            BPF_PROG_TYPE_LSM, "lsm", 8 * kMaxFuncArgs,
+            join({fentry_helpers(),
+                  {BPF_FUNC_inode_storage_get, BPF_FUNC_inode_storage_delete, BPF_FUNC_spin_lock,
+                   BPF_FUNC_spin_unlock, BPF_FUNC_bprm_opts_set, BPF_FUNC_ima_inode_hash,
+                   BPF_FUNC_ima_file_hash, BPF_FUNC_get_retval, BPF_FUNC_set_retval}}));
+        t->context_kernel_pointers = true;
+        out.push_back(std::move(t));
+    }
     out.push_back(
         plain_type(BPF_PROG_TYPE_LIRC_MODE2, "lirc_mode2", 4,
                    join({base_helpers(),

@@ -443,3 +443,21 @@ TEST(VerifierRules, UncheckedNumbersDoNotMultiplyPaths) {
 
 }  // namespace
 }  // namespace xbpf
+
+namespace xbpf {
+namespace {
+
+// fentry/LSM arguments may be kernel pointers: read through (at any offset, as Linux's loads
+// that cannot fault), never written; other types' numbers stay numbers.
+TEST(VerifierRules, TracingProgramsReadThroughKernelPointers) {
+    Case fentry{.type = "tracing", .maps = {}};
+    expect_accept("ldxdw %r2, [%r1]\nldxdw %r3, [%r2+16]\nldxw %r0, [%r3+4]\nmov %r0, 0\nexit\n",
+                  fentry);
+    expect_reject("ldxdw %r2, [%r1]\nstw [%r2+16], 1\nmov %r0, 0\nexit\n", "kernel pointer",
+                  fentry);
+    Case raw{.type = "raw_tracepoint", .maps = {}};
+    expect_reject("ldxdw %r2, [%r1]\nldxdw %r3, [%r2+16]\nmov %r0, 0\nexit\n", "number", raw);
+}
+
+}  // namespace
+}  // namespace xbpf
