@@ -128,6 +128,9 @@ class Executable {
   public:
     virtual ~Executable() = default;
     virtual EngineKind engine() const = 0;
+    // Prepared for checked runs (the checked interpreter): hosts give such runs a
+    // RunContext::dynamic_regions list; other runs need none.
+    virtual bool checked() const { return false; }
     // Runs the program with r1..r5 as given and returns r0. On a fault (checked mode, call
     // depth, bad callx, too many tail calls) ctx.fault is set.
     virtual uint64_t run(RunContext& ctx, std::span<const uint64_t> args,
@@ -146,7 +149,8 @@ Result<std::unique_ptr<Executable>> prepare_interpreter(std::span<const Insn> pr
 // Prepares a program for the x86-64 JIT: native code with the interpreter's semantics bit for
 // bit. Fails on hosts the JIT does not support and for checked mode (the checked interpreter is
 // the oracle). Same helper and lddw rules as prepare_interpreter().
-Result<std::unique_ptr<Executable>> prepare_jit(std::span<const Insn> program, const HelperTable& helpers,
+Result<std::unique_ptr<Executable>> prepare_jit(std::span<const Insn> program,
+                                                const HelperTable& helpers,
                                                 const PrepareOptions& options = {});
 
 // Whether prepare_jit() can work on this host.

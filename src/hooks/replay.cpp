@@ -5,8 +5,8 @@
 #include <linux/pkt_cls.h>
 
 #include <chrono>
-#include <optional>
 #include <memory>
+#include <optional>
 
 #include "runtime/packets/frames.hpp"
 #include "xbpf/capture.hpp"
@@ -55,7 +55,8 @@ class FrameRunner {
             skb_ = std::make_unique<packets::SkbFrame>(type, options.trace);
         }
         ctx_.engine = program.engine();
-        ctx_.dynamic_regions = &granted_;
+        // Memory helpers hand out is recorded only where a checked run will look.
+        if (program.checked()) ctx_.dynamic_regions = &granted_;
     }
 
     Result<Verdict> run(std::span<const uint8_t> bytes, std::vector<uint8_t>& out) {

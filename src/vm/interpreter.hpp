@@ -34,6 +34,7 @@ class Program final : public Executable {
                                                     const PrepareOptions& options);
 
     EngineKind engine() const override { return EngineKind::Interpreter; }
+    bool checked() const override { return checked_; }
     uint64_t run(RunContext& ctx, std::span<const uint64_t> args,
                  const RunOptions& options) const override;
     std::span<const Insn> instructions() const override { return program_; }

@@ -18,12 +18,12 @@ const void* ptr(uint64_t r) {
     return reinterpret_cast<const void*>(static_cast<uintptr_t>(r));
 }
 
-// A value handed to the program: in checked runs, the program may then access it. Only the
-// checked interpreter reads the granted regions, and JIT code is never checked, so JIT runs
-// skip the bookkeeping: it cost more than an array lookup itself (docs/benchmarks.md).
+// A value handed to the program: in checked runs, the program may then access it. Only checked
+// runs carry a list of granted regions; for the others this is one null test (recording them
+// cost more than an array lookup itself, docs/benchmarks.md).
 uint64_t hand_out_value(Map& map, void* value, RunContext& ctx) {
     if (value == nullptr) return 0;
-    if (ctx.engine == EngineKind::Jit) return reinterpret_cast<uintptr_t>(value);
+    if (ctx.dynamic_regions == nullptr) return reinterpret_cast<uintptr_t>(value);
     const bool holds_maps = map.type() == MapType::ArrayOfMaps || map.type() == MapType::HashOfMaps;
     // A map of maps hands out the inner map itself, which the program only passes on.
     if (!holds_maps)

@@ -42,7 +42,7 @@ Result<LoopResult> run_repeatedly(const Executable& program, helpers::RunEnviron
     // Memory helpers hand out (map values, ring-buffer records) is recorded for checked runs;
     // the fast interpreter never looks, and the vector keeps its capacity across runs.
     std::vector<MemoryRegion> granted;
-    ctx.dynamic_regions = &granted;
+    if (program.checked()) ctx.dynamic_regions = &granted;
     RunOptions run_options;
     run_options.regions = all;
     const uint64_t args[1] = {reinterpret_cast<uintptr_t>(context)};
