@@ -12,16 +12,16 @@ bool needs_rex_for_byte(uint8_t r) {
 
 }  // namespace
 
-// ---- prefixes and operand bytes ----
+// ---- prefixes and operand bytes (inline: every instruction uses them) ----
 
-void Assembler::rex(bool w, uint8_t reg, uint8_t index, uint8_t base, bool force) {
+inline void Assembler::rex(bool w, uint8_t reg, uint8_t index, uint8_t base, bool force) {
     const uint8_t x = index == kNoReg ? 0 : (index >> 3) & 1;
     const auto b = static_cast<uint8_t>(0x40 | (w ? 8 : 0) | (((reg >> 3) & 1) << 2) | (x << 1) |
                                         ((base >> 3) & 1));
     if (b != 0x40 || force) c_.byte(b);
 }
 
-void Assembler::modrm_mem(uint8_t reg, const Mem& m) {
+inline void Assembler::modrm_mem(uint8_t reg, const Mem& m) {
     const uint8_t base = m.base & 7;
     const bool sib = m.index != kNoReg || base == 4;  // rsp and r12 need a SIB byte
     // mod 00 with base 101 means RIP-relative (or disp32 with a SIB), so rbp/r13 need a disp8.
@@ -49,12 +49,12 @@ void Assembler::modrm_mem(uint8_t reg, const Mem& m) {
     }
 }
 
-void Assembler::prefix_mem(Width w, uint8_t reg, const Mem& m, bool byte_reg) {
+inline void Assembler::prefix_mem(Width w, uint8_t reg, const Mem& m, bool byte_reg) {
     if (w == W16) c_.byte(0x66);
     rex(w == W64, reg, m.index, m.base, byte_reg && w == W8 && needs_rex_for_byte(reg));
 }
 
-void Assembler::prefix_reg(Width w, uint8_t reg, uint8_t rm, bool byte_regs) {
+inline void Assembler::prefix_reg(Width w, uint8_t reg, uint8_t rm, bool byte_regs) {
     if (w == W16) c_.byte(0x66);
     const bool force = byte_regs && w == W8 && (needs_rex_for_byte(reg) || needs_rex_for_byte(rm));
     rex(w == W64, reg, kNoReg, rm, force);

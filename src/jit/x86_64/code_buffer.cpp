@@ -93,13 +93,49 @@ uint32_t CodeBuffer::finish() {
         shrink[i + 1] = shrink[i] + (br.is_short ? long_size(br.kind) - 2u : 0u);
     }
 
-    // 2. Lay the code out for real: copy what lies between branches and alignments, emit
-    // branches in their chosen size and padding to the exact boundary, in emission order.
-    final_.assign(size_ + na * 64 + 16, 0);
-    std::vector<uint32_t> branch_at(nb);
+    // 2. The real layout: positions of branches and the exact padding of each alignment, in
+    // emission order. (copy_to() then writes the code straight to its destination.)
+    branch_at_.assign(nb, 0);
+    padding_.assign(na, 0);
+    uint32_t in = 0, out = 0;
+    size_t bi = 0;
+    for (size_t ai = 0; ai <= na; ++ai) {
+        const size_t branches_end = ai < na ? aligns_[ai].branches_before : nb;
+        for (; bi < branches_end; ++bi) {
+            const Branch& br = branches_[bi];
+            out += br.pos - in;
+            branch_at_[bi] = out;
+            out += br.is_short ? 2 : long_size(br.kind);
+            in = br.pos + long_size(br.kind);
+        }
+        if (ai == na) break;
+        const Align& al = aligns_[ai];
+        out += al.pos - in;
+        in = al.pos;
+        const auto padding =
+            static_cast<uint8_t>((al.boundary - (out & (al.boundary - 1u))) & (al.boundary - 1u));
+        padding_[ai] = padding;
+        out += padding;
+        pad[ai + 1] = pad[ai] + padding;
+    }
+    out += size_ - in;
+    final_size_ = out;
+
+    for (Position& l : labels_) {
+        if (l.pos != kUnbound) l.pos = static_cast<uint32_t>(moved(l));
+    }
+    for (Fixup& f : fixups_)
+        f.at.pos = static_cast<uint32_t>(moved(f.at));
+    return out;
+}
+
+void CodeBuffer::copy_to(uint8_t* dest) const {
+    // The code between branches and alignments, branches in their final form, padding.
+    const size_t nb = branches_.size();
+    const size_t na = aligns_.size();
     uint32_t in = 0, out = 0;
     auto copy_until = [&](uint32_t pos) {
-        std::memcpy(final_.data() + out, bytes_.data() + in, pos - in);
+        std::memcpy(dest + out, bytes_.data() + in, pos - in);
         out += pos - in;
         in = pos;
     };
@@ -109,62 +145,42 @@ uint32_t CodeBuffer::finish() {
         for (; bi < branches_end; ++bi) {
             const Branch& br = branches_[bi];
             copy_until(br.pos);
-            branch_at[bi] = out;
-            out += br.is_short ? 2 : long_size(br.kind);
+            uint8_t* p = dest + out;
+            const int64_t target = labels_[br.target].pos;
+            if (br.is_short) {
+                p[0] = br.kind == kJmp ? 0xeb : static_cast<uint8_t>(0x70 | br.cond);
+                p[1] = static_cast<uint8_t>(static_cast<int8_t>(target - (out + 2)));
+                out += 2;
+            } else {
+                const uint32_t size = long_size(br.kind);
+                if (br.kind == kJmp) {
+                    p[0] = 0xe9;
+                } else {
+                    p[0] = 0x0f;
+                    p[1] = static_cast<uint8_t>(0x80 | br.cond);
+                }
+                const auto disp = static_cast<int32_t>(target - (out + size));
+                std::memcpy(p + size - 4, &disp, 4);
+                out += size;
+            }
             in += long_size(br.kind);
         }
         if (ai == na) break;
-        const Align& al = aligns_[ai];
-        copy_until(al.pos);
-        const uint32_t padding = (al.boundary - (out & (al.boundary - 1u))) & (al.boundary - 1u);
-        write_nops(final_.data() + out, padding);
-        out += padding;
-        pad[ai + 1] = pad[ai] + padding;
+        copy_until(aligns_[ai].pos);
+        write_nops(dest + out, padding_[ai]);
+        out += padding_[ai];
     }
     copy_until(size_);
-    final_.resize(out);
 
-    for (Position& l : labels_) {
-        if (l.pos != kUnbound) l.pos = static_cast<uint32_t>(moved(l));
-    }
-
-    // 3. Branch displacements and fixups against the final label positions.
-    for (size_t i = 0; i < nb; ++i) {
-        const Branch& br = branches_[i];
-        uint8_t* p = final_.data() + branch_at[i];
-        const int64_t target = labels_[br.target].pos;
-        if (br.is_short) {
-            p[0] = br.kind == kJmp ? 0xeb : static_cast<uint8_t>(0x70 | br.cond);
-            p[1] = static_cast<uint8_t>(static_cast<int8_t>(target - (branch_at[i] + 2)));
-        } else {
-            const uint32_t size = long_size(br.kind);
-            if (br.kind == kJmp) {
-                p[0] = 0xe9;
-            } else {
-                p[0] = 0x0f;
-                p[1] = static_cast<uint8_t>(0x80 | br.cond);
-            }
-            const auto disp = static_cast<int32_t>(target - (branch_at[i] + size));
-            std::memcpy(p + size - 4, &disp, 4);
-        }
-    }
-    for (Fixup& f : fixups_) {
-        f.at.pos = static_cast<uint32_t>(moved(f.at));
+    for (const Fixup& f : fixups_) {
         if (f.kind == kRel32) {
             const auto disp = static_cast<int32_t>(static_cast<int64_t>(labels_[f.target].pos) +
                                                    f.addend - (f.at.pos + 4 + f.tail));
-            std::memcpy(final_.data() + f.at.pos, &disp, 4);
+            std::memcpy(dest + f.at.pos, &disp, 4);
+        } else {
+            const uint64_t address = reinterpret_cast<uintptr_t>(dest) + labels_[f.target].pos;
+            std::memcpy(dest + f.at.pos, &address, 8);
         }
-    }
-    return out;
-}
-
-void CodeBuffer::copy_to(uint8_t* dest) const {
-    std::memcpy(dest, final_.data(), final_.size());
-    for (const Fixup& f : fixups_) {
-        if (f.kind != kAbs64) continue;
-        const uint64_t address = reinterpret_cast<uintptr_t>(dest) + labels_[f.target].pos;
-        std::memcpy(dest + f.at.pos, &address, 8);
     }
 }
 

@@ -152,7 +152,10 @@ class CodeBuffer {
     std::vector<Branch> branches_;
     std::vector<Align> aligns_;
     std::vector<Fixup> fixups_;
-    std::vector<uint8_t> final_;  // the code after finish()
+    // The layout finish() chose, for copy_to().
+    std::vector<uint32_t> branch_at_;
+    std::vector<uint8_t> padding_;
+    uint32_t final_size_ = 0;
 };
 
 }  // namespace xbpf::jit::x64

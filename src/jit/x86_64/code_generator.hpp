@@ -115,7 +115,11 @@ class CodeGenerator {
         return is_deferred(reg) && deferred_[reg].kind == kind;
     }
     // The memory operand [reg + off], through reg's deferred address if it has one.
-    x64::Mem address(int reg, int32_t off) const;
+    x64::Mem address(int reg, int32_t off) const {
+        if (!is_deferred(reg, Deferred::Address)) return x64::Mem{kRegMap[reg], off};
+        const Deferred& d = deferred_[reg];
+        return x64::Mem{d.base, d.disp + off, d.index, d.scale};
+    }
     // Whether a deferred masked value can serve as the count of a shift (or bt) of width w.
     bool absorbs_as_count(int reg, x64::Width w) const;
     // The register holding a shift count: the source of a deferred masked value, or reg's own.

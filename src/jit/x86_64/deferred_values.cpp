@@ -36,12 +36,6 @@ bool is_shift_by_register(const Insn& insn) {
 
 }  // namespace
 
-Mem CodeGenerator::address(int reg, int32_t off) const {
-    if (!is_deferred(reg, Deferred::Address)) return Mem{kRegMap[reg], off};
-    const Deferred& d = deferred_[reg];
-    return Mem{d.base, d.disp + off, d.index, d.scale};
-}
-
 bool CodeGenerator::absorbs_as_count(int reg, Width w) const {
     if (!is_deferred(reg, Deferred::Masked)) return false;
     const int needed = w == W64 ? 63 : 31;

@@ -1,19 +1,14 @@
-// mmap / mprotect / munmap for generated code (see executable_memory.hpp).
+// Executable memory on top of the page pool (see executable_memory.hpp, code_pages.hpp).
 #include "jit/x86_64/executable_memory.hpp"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <utility>
 
-#include <fmt/format.h>
+#include "jit/x86_64/code_pages.hpp"
 
 namespace xbpf::jit {
 
 ExecutableMemory::~ExecutableMemory() {
-    if (data_ != nullptr) munmap(data_, size_);
+    if (data_ != nullptr) CodePages::instance().give_back(data_, size_ / CodePages::page_size());
 }
 
 void ExecutableMemory::swap(ExecutableMemory& other) noexcept {
@@ -23,21 +18,18 @@ void ExecutableMemory::swap(ExecutableMemory& other) noexcept {
 }
 
 Result<ExecutableMemory> ExecutableMemory::allocate(size_t size) {
-    const auto page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-    const size_t rounded = (size + page - 1) / page * page;
-    void* p = mmap(nullptr, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return Error(
-            fmt::format("cannot map {} bytes for JIT code: {}", rounded, std::strerror(errno)));
+    const size_t page = CodePages::page_size();
+    const size_t pages = (size + page - 1) / page;
+    auto p = CodePages::instance().take(pages);
+    if (!p) return std::move(p).error();
     ExecutableMemory m;
-    m.data_ = static_cast<uint8_t*>(p);
-    m.size_ = rounded;
+    m.data_ = *p;
+    m.size_ = pages * page;
     return m;
 }
 
 Status ExecutableMemory::seal() {
-    if (mprotect(data_, size_, PROT_READ | PROT_EXEC) != 0)
-        return Error(fmt::format("cannot make JIT code executable: {}", std::strerror(errno)));
+    if (auto s = CodePages::instance().seal(data_, size_ / CodePages::page_size()); !s) return s;
     sealed_ = true;
     return {};
 }

@@ -1,5 +1,6 @@
-// Memory for generated code, kept W^X: mapped read-write, filled, then switched to read+execute
-// before any of it runs; never writable and executable at once. Unmapped on destruction.
+// Memory for generated code, kept W^X: read-write while it is filled, then read+execute before
+// any of it runs; never writable and executable at once. On destruction its pages go back to
+// the pool (code_pages.hpp), made read-write: never executable again until refilled.
 #pragma once
 
 #include <cstddef>
@@ -21,7 +22,7 @@ class ExecutableMemory {
     }
     ~ExecutableMemory();
 
-    // Maps `size` bytes (rounded up to pages), readable and writable.
+    // `size` bytes (rounded up to pages), readable and writable.
     static Result<ExecutableMemory> allocate(size_t size);
     // Makes the memory read+execute (and no longer writable).
     Status seal();
