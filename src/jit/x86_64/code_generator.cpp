@@ -148,10 +148,31 @@ void CodeGenerator::emit_function_body_start(size_t pc) {
 }
 
 void CodeGenerator::emit_copy_loop_entry(std::unique_ptr<CopyLoop> loop) {
+    out_.code.ensure(160);
+    // When the exit test is on one register plus a constant (the usual `i < n`), a short loop
+    // is recognised inline and skips the call: v = r + c is short when v > limit - 16 * step.
+    // (A pure shortcut: run_copy_loop() checks everything again.)
+    const Label skip = out_.code.new_label();
+    int test_reg = -1;
+    for (int r = 0; r < kRegisterCount; ++r) {
+        const int64_t coef = loop->condition.coef[r];
+        if (coef == 0) continue;
+        test_reg = coef == 1 && test_reg == -1 ? r : kRegisterCount;
+    }
+    const __int128 threshold =
+        static_cast<__int128>(loop->limit) -
+        static_cast<__int128>(kMinCopyLoopIterations) * loop->condition_step -
+        loop->condition.constant;
+    const bool guard = test_reg >= 0 && test_reg < kRegisterCount && threshold >= 0 &&
+                       threshold <= static_cast<__int128>(INT64_MAX);
+    if (guard) {
+        a_.mov_imm64(kScratch0, static_cast<uint64_t>(threshold));
+        a_.alu(AluOp::Cmp, W64, kRegMap[test_reg], kScratch0);
+        a_.jcc(Cond::A, skip);
+    }
     // r0..r10 go to the stack as the array run_copy_loop() reads and updates (twelve pushes
     // keep rsp 16-byte aligned for the call); it returns 1 when it did the loop's work.
     static constexpr Reg kSaved[] = {RBP, R15, R14, R13, RBX, R8, RCX, RDX, RSI, RDI, RAX};
-    out_.code.ensure(128);
     a_.push(RAX);  // padding
     for (Reg r : kSaved)
         a_.push(r);
@@ -165,6 +186,7 @@ void CodeGenerator::emit_copy_loop_entry(std::unique_ptr<CopyLoop> loop) {
     a_.pop(kScratch1);  // padding
     a_.test(W64, kScratch0, kScratch0);
     a_.jcc(Cond::NE, pc_label(loop->end + 1));
+    out_.code.bind(skip);
     out_.copy_loops.push_back(std::move(loop));
 }
 

@@ -25,8 +25,8 @@ Result<uint8_t*> CodePages::take(size_t pages) {
     const size_t page = page_size();
     if (pages > kChunkPages) {
         // Large programs get a mapping of their own (given back with munmap).
-        void* p = mmap(nullptr, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                       -1, 0);
+        void* p =
+            mmap(nullptr, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (p == MAP_FAILED)
             return Error(fmt::format("cannot map {} bytes for JIT code: {}", pages * page,
                                      std::strerror(errno)));
@@ -46,8 +46,8 @@ Result<uint8_t*> CodePages::take(size_t pages) {
             }
         }
     }
-    void* p = mmap(nullptr, kChunkPages * page, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* p = mmap(nullptr, kChunkPages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
     if (p == MAP_FAILED)
         return Error(fmt::format("cannot map {} bytes for JIT code: {}", kChunkPages * page,
                                  std::strerror(errno)));

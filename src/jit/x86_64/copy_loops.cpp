@@ -10,8 +10,6 @@ namespace {
 
 // Loops with longer bodies are not copy loops worth the analysis.
 constexpr size_t kMaxBody = 16;
-// Below this many iterations the loop itself is as fast as a call to memmove.
-constexpr uint64_t kMinIterations = 16;
 
 Affine identity(int r) {
     Affine a;
@@ -170,7 +168,7 @@ uint64_t run_copy_loop(uint64_t* regs, const CopyLoop* loop) {
         if (limit > (1ull << 62) || step > (1ull << 32)) return 0;
         n = v0 >= limit ? 1 : (limit - v0 + step - 1) / step + 1;
     }
-    if (n < kMinIterations || n > (1ull << 32)) return 0;
+    if (n < kMinCopyLoopIterations || n > (1ull << 32)) return 0;
     const uint64_t bytes = n * loop->width;
     const uint64_t src = evaluate(loop->load, regs);
     const uint64_t dst = evaluate(loop->store, regs);

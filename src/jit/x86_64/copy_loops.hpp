@@ -50,6 +50,9 @@ struct CopyLoop {
     size_t end = 0;  // slot of the backward jump; the loop exits to end + 1
 };
 
+// Below this many iterations a call to memmove does not pay; the loop runs as compiled.
+inline constexpr uint64_t kMinCopyLoopIterations = 16;
+
 // The copy loop starting at `head` (a loop head), if the loop there is one.
 std::optional<CopyLoop> find_copy_loop(std::span<const Insn> program, const ProgramFacts& facts,
                                        size_t head);
