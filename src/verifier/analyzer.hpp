@@ -151,6 +151,9 @@ class Analyzer {
     void mark_ptr_or_null(VerifierState& state, uint32_t id, bool is_null);
     void invalidate_packet_pointers(VerifierState& state, uint32_t call_pc);
     void propagate_scalar_bounds(VerifierState& state, const RegState& reg);
+    // A branch bounded a number that measures data_end - a packet position: that position's
+    // bytes up to the bound are inside the packet.
+    void apply_packet_length(Path& path, VerifierState& state, int regno);
     const RegState& read_reg(Path& path, int regno);
     std::string describe_origin(const RegState& reg) const;
     std::string source_at(uint32_t pc) const;

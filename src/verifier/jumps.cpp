@@ -64,6 +64,26 @@ void Analyzer::mark_ptr_or_null(VerifierState& state, uint32_t id, bool is_null)
     }
 }
 
+void Analyzer::apply_packet_length(Path& path, VerifierState& state, int regno) {
+    const RegState& len = state.reg(regno);
+    if (!len.has_pkt_len || len.value.smin <= 0) return;
+    // data_end - (position + off) >= k (signed: a negative distance is not a length), so the
+    // position's first off + k bytes are inside the packet.
+    const int64_t proven = static_cast<int64_t>(len.pkt_len_off) + len.value.smin;
+    if (proven <= 0) return;
+    const int32_t range = static_cast<int32_t>(std::min<int64_t>(proven, kMaxPacketRange));
+    const uint32_t id = len.pkt_len_id;
+    bool used = false;
+    for_each_reg(
+        state, [id](const RegState& r) { return r.type == RegType::Packet && r.id == id; },
+        [range, &used](RegState& r) {
+            if (r.range < range) used = true;
+            r.range = std::max(r.range, range);
+        });
+    // The length's lower bound now proves packet bytes: it matters.
+    if (used) require_precise_reg(path, regno);
+}
+
 void Analyzer::propagate_scalar_bounds(VerifierState& state, const RegState& reg) {
     if (reg.id == 0 || reg.type != RegType::Scalar) return;
     for_each_reg(
@@ -117,10 +137,12 @@ std::optional<uint32_t> Analyzer::check_jump(Path& path, const Insn& insn) {
             RegState& ra = s.reg(insn.dst);
             ra.value = va;
             propagate_scalar_bounds(s, ra);
+            apply_packet_length(path, s, insn.dst);
             if (use_reg) {
                 RegState& rb = s.reg(insn.src);
                 rb.value = vb;
                 propagate_scalar_bounds(s, rb);
+                apply_packet_length(path, s, insn.src);
             }
             (way == 0 ? taken : fall) = std::move(s);
         }

@@ -354,6 +354,7 @@ RegState Analyzer::access_stack(Path& path, const RegState& ptr, int regno, int3
                 if (r.is_scalar() && size < 8) {
                     r.value = r.value.truncated(static_cast<unsigned>(size));
                     r.id = 0;
+                    r.has_pkt_len = false;
                 }
                 return r;
             }

@@ -52,6 +52,12 @@ struct RegState {
     // (ProgramType::context_kernel_pointers): reads only, any offset, as Linux's loads that
     // cannot fault.
     bool kernel_mem = false;
+    // A number equal to data_end minus a packet position (packet group `pkt_len_id` plus
+    // `pkt_len_off`): a signed lower bound k on it proves the position + k <= data_end
+    // (`if (data_end - data < 14) return`), which PREVAIL proves and Linux does not.
+    bool has_pkt_len = false;
+    uint32_t pkt_len_id = 0;
+    int32_t pkt_len_off = 0;
     int32_t off = 0;  // fixed offset of a pointer from its region's start
     // Links copies: same id = same value (NULL checks, packet ranges and scalar bounds learnt on
     // one apply to all). 0: no link.

@@ -40,6 +40,11 @@ bool reg_covers(const RegState& o, const RegState& c, IdMap& ids, bool precise) 
     if (o.type == RegType::Scalar) {
         // Whether it may be read through is part of its type.
         if (o.kernel_mem != c.kernel_mem) return false;
+        // What the number measures, when the old state knew it, the new one must know too.
+        if (o.has_pkt_len && (!c.has_pkt_len || o.pkt_len_off != c.pkt_len_off ||
+                              !ids.check_exact(o.pkt_len_id, c.pkt_len_id))) {
+            return false;
+        }
         // A number whose value never mattered below `o` stands for any number; copies of it
         // must still be copies (a branch on one refines the others).
         if (!precise) return ids.check(o.id, c.id);
@@ -118,6 +123,10 @@ bool join_reg(RegState& c, const RegState& o, bool widen_scalars, IdMap& ids, ui
     if (c.type == RegType::Scalar) {
         if (!ids.check_exact(o.id, c.id)) c.id = 0;
         c.kernel_mem = c.kernel_mem && o.kernel_mem;
+        if (!(c.has_pkt_len && o.has_pkt_len && c.pkt_len_off == o.pkt_len_off &&
+              ids.check_exact(o.pkt_len_id, c.pkt_len_id))) {
+            c.has_pkt_len = false;
+        }
         c.value = widen_scalars ? widen(o.value, c.value) : join(o.value, c.value);
         return true;
     }

@@ -292,6 +292,28 @@ void Analyzer::check_pointer_alu(Path& path, const Insn& insn, RegState& dst, co
                                dst.to_string(), src.to_string()),
                    {insn.dst, insn.src});
         }
+        const std::string subtracts =
+            fmt::format("subtracts two pointers ({} - {})", dst.to_string(), src.to_string());
+        if (!privileged_) {
+            reject(pc, subtracts + ": the distance between two addresses is for privileged loads",
+                   {insn.dst, insn.src});
+        }
+        note_privileged(pc, subtracts);
+        // data_end - packet position: remember what the number measures.
+        if (dst.type == RegType::PacketEnd && src.type == RegType::Packet) {
+            // Positions of one group share their variable part (it is in the group's origin),
+            // so the fixed offset says where the position is.
+            const int64_t off = src.off;
+            RegState len = RegState::unknown_scalar();
+            if (off >= 0 && off < (1 << 16)) {
+                len.has_pkt_len = true;
+                len.pkt_len_id = src.id;
+                len.pkt_len_off = static_cast<int32_t>(off);
+            }
+            len.origin_pc = pc;
+            dst = len;
+            return;
+        }
         if (same_region && dst.value.is_const() && src.value.is_const() && dst.id == src.id) {
             const auto d =
                 static_cast<int64_t>(dst.off) + static_cast<int64_t>(dst.value.const_value()) -

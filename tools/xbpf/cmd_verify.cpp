@@ -64,7 +64,8 @@ double peak_rss_mib() {
 
 // Program types from a labels file (dir,file,section,function,insns,expected,prog_type,...,why),
 // keyed by "dir/file|section|function" relative to the labels file's directory. Where the reason
-// says Linux accepts the program "as a tc (sched_cls) program", the type is sched_cls.
+// says Linux accepts the program "as a tc (sched_cls) program", the type is sched_cls; a label
+// without a type means socket_filter (as the corpus test reads it).
 class LabelTypes {
   public:
     Status read(const std::filesystem::path& csv) {
@@ -75,9 +76,12 @@ class LabelTypes {
         std::getline(in, line);  // header
         while (std::getline(in, line)) {
             const auto f = split(line);
-            if (f.size() < 9 || f[6].empty()) continue;
-            const std::string type =
-                f[8].find("as a tc (sched_cls) program") != std::string::npos ? "sched_cls" : f[6];
+            if (f.size() < 9) continue;
+            // As the corpus test reads them: no type means socket_filter.
+            const std::string type = f[8].find("as a tc (sched_cls) program") != std::string::npos
+                                         ? "sched_cls"
+                                     : f[6].empty() ? "socket_filter"
+                                                    : f[6];
             types_[f[0] + "/" + f[1] + "|" + f[2] + "|" + f[3]] = type;
             files_.insert(f[0] + "/" + f[1]);
         }

@@ -461,3 +461,23 @@ TEST(VerifierRules, TracingProgramsReadThroughKernelPointers) {
 
 }  // namespace
 }  // namespace xbpf
+
+namespace xbpf {
+namespace {
+
+// `if (data_end - data < 14) return;` proves 14 bytes (signed comparisons: a negative
+// distance is not a length), which Linux cannot see and PREVAIL can.
+TEST(VerifierRules, PacketLengthChecksProveBytes) {
+    const std::string len = fmt::format("{}{}", kPacket, "mov %r4, %r3\nsub %r4, %r2\n");
+    expect_accept(len + "jslt %r4, 14, out\nldxh %r0, [%r2+12]\nout:\nmov %r0, 2\nexit\n");
+    expect_reject(len + "jslt %r4, 14, out\nldxh %r0, [%r2+13]\nout:\nmov %r0, 2\nexit\n",
+                  "data_end");
+    expect_reject(len + "jlt %r4, 14, out\nldxh %r0, [%r2+12]\nout:\nmov %r0, 2\nexit\n",
+                  "data_end");
+    // Unprivileged loads may not subtract pointers at all.
+    expect_reject(len + "mov %r0, 2\nexit\n", "privileged",
+                  Case{.type = "xdp", .maps = {}, .privileged = false});
+}
+
+}  // namespace
+}  // namespace xbpf

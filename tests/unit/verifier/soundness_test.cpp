@@ -120,7 +120,8 @@ class Generator {
     void patch(size_t at) { out_[at].off = static_cast<int16_t>(out_.size() - at - 1); }
 
     void snippet() {
-        switch (pick(0, 11)) {
+        switch (pick(0, 12)) {
+            case 12: length_check(); break;
             case 8: choice(); break;
             case 9: spill_or_fill(); break;
             case 10: call_subprogram(); break;
@@ -233,6 +234,37 @@ class Generator {
         emit(make::store_reg(op::B, 1, 0, 5));
         emit(make::alu64_imm(op::ADD, 5, 1));
         emit(make::jmp_imm(op::JLT, 5, bound, static_cast<int16_t>(head - out_.size() - 1)));
+    }
+
+    // `if (data_end - data < k) skip;` then an access near k: the length relation must hold
+    // exactly (signed compares only, offsets kept, narrow reloads forget it).
+    void length_check() {
+        emit(make::load(op::W, 2, 6, 0));
+        emit(make::load(op::W, 3, 6, 4));
+        const int shift = chance(30) ? pick(1, 8) : 0;
+        if (shift != 0) emit(make::alu64_imm(op::ADD, 2, shift));
+        emit(make::mov64_reg(4, 3));
+        emit(make::alu64_reg(op::SUB, 4, 2));
+        if (chance(25)) {
+            emit(make::store_reg(chance(50) ? op::DW : op::W, 10, -96, 4));
+            emit(make::load(chance(50) ? op::DW : op::W, 4, 10, -96));
+        }
+        if (chance(25)) emit(make::alu64_imm(op::ADD, 4, pick(-4, 4)));
+        const int k = pick(1, 40);
+        static const uint8_t skips[] = {op::JSLT, op::JSLE, op::JLT, op::JSGT};
+        const uint8_t code = skips[pick(0, 3)];
+        // JSGT with the constant on the left reads "k > len": skip when the length is short.
+        const size_t j = code == op::JSGT ? (emit(make::mov64_imm(5, k)),
+                                             jump_placeholder(make::jmp_reg(op::JSGT, 5, 4, 0)))
+                                          : jump_placeholder(make::jmp_imm(code, 4, k, 0));
+        const uint8_t sz = size_code();
+        const int off = std::max(0, k - access_size(sz) + pick(-3, 2));
+        if (chance(70)) {
+            emit(make::load(sz, reg(), 2, static_cast<int16_t>(off)));
+        } else {
+            emit(make::store_imm(sz, 2, static_cast<int16_t>(off), pick(0, 255)));
+        }
+        patch(j);
     }
 
     // A register set differently on two paths that meet again: which value it has is what
