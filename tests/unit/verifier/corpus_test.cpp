@@ -60,11 +60,13 @@ TEST(VerifierCorpus, EveryRejectLabelIsRejectedAndAcceptsAreCounted) {
     };
     std::map<std::string, Counts> per_folder;
     Counts all;
-    double seconds = 0;
+    // Time is reported, never asserted (benchmarks measure speed: xbpf verify --bench).
+    double seconds = 0, slowest = 0;
     const bool show = std::getenv("XBPF_CORPUS_VERBOSE") != nullptr;
     std::vector<std::string> explained, unexplained;
     for (const auto& r : results) {
         seconds += r.seconds;
+        slowest = std::max(slowest, r.seconds);
         Counts& folder = per_folder[r.label.dir];
         const std::string key = key_of(r.label);
         const auto ev = evidence.find(key);
@@ -112,8 +114,8 @@ TEST(VerifierCorpus, EveryRejectLabelIsRejectedAndAcceptsAreCounted) {
         }
         std::cout << "\n";
     }
-    std::cout << fmt::format("corpus: {} passed, {} failed ({:.2f} s)\n", all.passed, all.failed,
-                             seconds);
+    std::cout << fmt::format("corpus: {} passed, {} failed ({:.2f} s, slowest program {:.3f} s)\n",
+                             all.passed, all.failed, seconds, slowest);
     if (!explained.empty()) {
         std::cout << fmt::format(
             "{} of the failures are accept labels the running kernel rejects too "
@@ -164,17 +166,6 @@ TEST(VerifierCorpus, EitherLabelsAreExplained) {
         std::cout << fmt::format("either {} ({}): {}: {}\n", key_of(r.label),
                                  verify_type_name(r.label), r.verdict, why);
     }
-}
-
-TEST(VerifierCorpus, WholeCorpusWithinTimeBudget) {
-    XBPF_REQUIRE_SHARED("corpus/labels.csv");
-    double total = 0, slowest = 0;
-    for (const auto& r : corpus_results()) {
-        total += r.seconds;
-        slowest = std::max(slowest, r.seconds);
-    }
-    EXPECT_LT(total, 10.0);
-    EXPECT_LT(slowest, 0.5);
 }
 
 }  // namespace
