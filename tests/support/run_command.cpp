@@ -15,7 +15,11 @@
 namespace xbpf::test {
 
 CommandResult run_xbpf(const std::vector<std::string>& args, const std::string& input) {
-    const std::string binary = (binary_dir() / "xbpf").string();
+    return run_command((binary_dir() / "xbpf").string(), args, input);
+}
+
+CommandResult run_command(const std::string& binary, const std::vector<std::string>& args,
+                          const std::string& input) {
     int in_pipe[2], out_pipe[2], err_pipe[2];
     if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0 || pipe(err_pipe) != 0)
         throw std::runtime_error("pipe");

@@ -1,4 +1,5 @@
-// Runs the xbpf command line as a child process, for tests of its behaviour from outside.
+// Runs the xbpf command line (or another program of the build) as a child process, for tests of
+// its behaviour from outside.
 #pragma once
 
 #include <string>
@@ -14,6 +15,10 @@ struct CommandResult {
 
 // Runs build/xbpf with the arguments, feeding `input` on stdin.
 CommandResult run_xbpf(const std::vector<std::string>& args, const std::string& input = "");
+
+// Runs the program at `binary` (a path) with the arguments, feeding `input` on stdin.
+CommandResult run_command(const std::string& binary, const std::vector<std::string>& args,
+                          const std::string& input = "");
 
 // A fresh temporary directory, removed when the object goes away.
 class TempDir {

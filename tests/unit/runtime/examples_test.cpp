@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 
+#include "support/run_command.hpp"
 #include "xbpf/map_objects.hpp"
 #include "xbpf/map_ringbuf.hpp"
 #include "xbpf/object.hpp"
@@ -246,6 +247,24 @@ TEST(Examples, GlobalVariablesAndABpfToBpfCall) {
     EXPECT_EQ(globals[0], 2u);
     EXPECT_EQ(globals[1], 1400u);
     EXPECT_EQ(globals[2], 1u);
+}
+
+// The embedding example (examples/embed/count_protocols.cpp), run as a user would run it.
+TEST(Examples, EmbeddingApplicationCountsProtocols) {
+    const auto binary = std::filesystem::path(XBPF_BINARY_DIR) / "examples" / "count_protocols";
+    if (!std::filesystem::exists(example_path("packet_counter"))) {
+        GTEST_SKIP() << "not built: packet_counter";
+    }
+    const auto result = test::run_command(binary.string(), {example_path("packet_counter")});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out,
+              "protocol 1: 1 packets, 98 bytes\n"
+              "protocol 6: 2 packets, 1560 bytes\n"
+              "protocol 17: 1 packets, 128 bytes\n");
+
+    const auto missing = test::run_command(binary.string(), {"/nonexistent/packet_counter.o"});
+    EXPECT_EQ(missing.exit_code, 1);
+    EXPECT_NE(missing.err.find("/nonexistent/packet_counter.o"), std::string::npos) << missing.err;
 }
 
 }  // namespace
