@@ -19,6 +19,7 @@
 #include <set>
 
 #include "cli.hpp"
+#include "csv_line.hpp"
 #include "xbpf/helpers.hpp"
 #include "xbpf/linux_names.hpp"
 #include "xbpf/object.hpp"
@@ -75,7 +76,7 @@ class LabelTypes {
         std::string line;
         std::getline(in, line);  // header
         while (std::getline(in, line)) {
-            const auto f = split(line);
+            const auto f = split_csv_line(line);
             if (f.size() < 9) continue;
             // As the corpus test reads them: no type means socket_filter.
             const std::string type = f[8].find("as a tc (sched_cls) program") != std::string::npos
@@ -105,33 +106,6 @@ class LabelTypes {
     std::string relative(const std::filesystem::path& file) const {
         std::error_code ec;
         return std::filesystem::relative(std::filesystem::absolute(file), base_, ec).string();
-    }
-    static std::vector<std::string> split(const std::string& line) {
-        std::vector<std::string> out;
-        std::string cur;
-        bool quoted = false;
-        for (size_t i = 0; i < line.size(); ++i) {
-            const char c = line[i];
-            if (quoted) {
-                if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-                    cur += '"';
-                    ++i;
-                } else if (c == '"') {
-                    quoted = false;
-                } else {
-                    cur += c;
-                }
-            } else if (c == '"') {
-                quoted = true;
-            } else if (c == ',') {
-                out.push_back(cur);
-                cur.clear();
-            } else {
-                cur += c;
-            }
-        }
-        out.push_back(cur);
-        return out;
     }
     std::filesystem::path base_;
     std::map<std::string, std::string> types_;

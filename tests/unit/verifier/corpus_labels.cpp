@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 
+#include "../../../tools/xbpf/csv_line.hpp"  // the CSV reader xbpf verify --labels uses
 #include "xbpf/helpers.hpp"
 #include "xbpf/object.hpp"
 #include "xbpf/program_type.hpp"
@@ -12,37 +13,7 @@
 
 namespace xbpf::test {
 
-namespace {
-
-std::vector<std::string> split_csv_line(const std::string& line) {
-    std::vector<std::string> fields;
-    std::string cur;
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-        const char c = line[i];
-        if (quoted) {
-            if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-                cur += '"';
-                ++i;
-            } else if (c == '"') {
-                quoted = false;
-            } else {
-                cur += c;
-            }
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == ',') {
-            fields.push_back(cur);
-            cur.clear();
-        } else {
-            cur += c;
-        }
-    }
-    fields.push_back(cur);
-    return fields;
-}
-
-}  // namespace
+using cli::split_csv_line;
 
 std::vector<CorpusLabel> read_corpus_labels(const std::filesystem::path& csv) {
     std::vector<CorpusLabel> labels;
