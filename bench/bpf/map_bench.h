@@ -11,11 +11,8 @@
 
 #define MAP_BENCH_OPS 256
 
-// The loops are unrolled 8 times (32 iterations of 8 operations). xbpf's verifier keeps at
-// most 64 states per instruction, so a loop of more than 64 iterations with a branch inside
-// (the NULL check after a lookup) loses the states it would prune against, joins, widens the
-// loop counter and rejects the loop as endless; Linux accepts it. With 32 iterations both
-// accept. Unrolling also trims the loop's own overhead, equally in every engine.
+// The loops are unrolled 8 times (32 iterations of 8 operations): it trims the loop's own
+// overhead, equally in every engine.
 #define MAP_BENCH_UNROLL _Pragma("clang loop unroll_count(8)")
 
 // entries - 1: keys are (sequence & key_mask), all present in a map the host has filled. The

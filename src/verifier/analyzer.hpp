@@ -57,6 +57,9 @@ struct Path {
     // done since (as Linux does), which keeps memory proportional to the work.
     uint32_t insns_since_store = 0;
     uint32_t jumps_since_store = 0;
+    // Changes each time the path passes a loop head: states stored with the same epoch were
+    // reached within one iteration of the innermost loop the path is in.
+    uint32_t loop_epoch = 0;
     // The instructions executed since `checkpoint`, for precision backtracking.
     std::vector<TrailStep> trail;
     static constexpr uint32_t kNoCheckpoint = ~uint32_t{0};
@@ -66,7 +69,8 @@ struct StoredState {
     std::unique_ptr<VerifierState> state;  // null once evicted
     uint32_t pc = 0;
     uint32_t parent = Path::kNoCheckpoint;
-    uint32_t branches = 0;  // paths still being explored below this state; 0: complete
+    uint32_t loop_epoch = 0;  // the storing path's Path::loop_epoch
+    uint32_t branches = 0;    // paths still being explored below this state; 0: complete
     // Arrivals it pruned and arrivals it did not: a complete state that keeps missing is dropped.
     uint32_t hits = 0;
     uint32_t misses = 0;
@@ -188,6 +192,7 @@ class Analyzer {
     std::vector<int8_t> global_verified_;         // per function: 0 not yet, 1 ok
     std::vector<std::optional<std::vector<GlobalParam>>> global_params_;  // per function
     uint32_t next_id_ = 0;
+    uint32_t loop_epochs_ = 0;  // the last Path::loop_epoch handed out
     size_t stored_bytes_ = 0;
     uint64_t visited_insns_ = 0;
     uint64_t budget_;

@@ -112,6 +112,7 @@ void Analyzer::fork(const Path& from, uint32_t target, VerifierState state, bool
     other.insns_since_store = from.insns_since_store;
     other.trail = from.trail;
     other.jumps_since_store = from.jumps_since_store;
+    other.loop_epoch = from.loop_epoch;
     history_.push_back(BranchStep{from.pc, taken, from.history});
     other.history = static_cast<uint32_t>(history_.size() - 1);
     if (other.checkpoint != Path::kNoCheckpoint) ++stored_[other.checkpoint].branches;
@@ -173,6 +174,7 @@ void Analyzer::clean_dead_registers(VerifierState& state, uint32_t pc) const {
 
 bool Analyzer::visit_prune_point(Path& path) {
     const uint32_t pc = path.pc;
+    if (info_.is_loop_head(pc)) path.loop_epoch = ++loop_epochs_;
     clean_dead_registers(path.state, pc);
     const auto live = live_masks(path.state, pc);
     auto& list = states_at_[pc];
@@ -216,11 +218,15 @@ bool Analyzer::visit_prune_point(Path& path) {
     }
     // Joins happen only where paths meet, never inside a loop being followed: joining an
     // iteration with a state from elsewhere would lose what the loop has done so far (a
-    // counter's progress) and the loop would never be seen to end.
+    // counter's progress) and the loop would never be seen to end. Inside a loop's body the
+    // explored states include earlier iterations' (an ancestor at this very point need not have
+    // been stored to tell), so there only states of the same iteration are joined.
+    const bool in_loop_body = info_.in_loop_body(pc);
     if (!in_loop && list.size() >= kJoinThreshold) {
         for (size_t i = list.size(); i-- > 0;) {
             const StoredState& s = stored_[list[i]];
             if (!s.state || s.branches != 0) continue;
+            if (in_loop_body && s.loop_epoch != path.loop_epoch) continue;
             VerifierState joined = path.state;
             if (join_into(joined, *s.state, joins_at_[pc] >= kWidenAfter, next_id_)) {
                 path.state = std::move(joined);
@@ -261,6 +267,7 @@ bool Analyzer::visit_prune_point(Path& path) {
     s.state = std::make_unique<VerifierState>(path.state);
     s.pc = pc;
     s.parent = path.checkpoint;
+    s.loop_epoch = path.loop_epoch;
     s.branches = 1;
     s.trail = std::move(path.trail);
     path.trail.clear();

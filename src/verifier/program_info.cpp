@@ -103,12 +103,15 @@ ProgramInfo::ProgramInfo(std::span<const Insn> program, const ProgramSpec* origi
                          const HelperCatalog* helpers)
     : prune_point_(program.size(), false),
       loop_head_(program.size(), false),
+      loop_body_(program.size(), false),
       second_slot_(program.size(), false),
       live_(program.size(), 0) {
     for (size_t pc = 0; pc < program.size(); ++pc) {
         if (is_lddw(program[pc]) && pc + 1 < program.size()) second_slot_[++pc] = true;
     }
     find_functions(program, origin);
+    // Loop bodies as ranges [head, backward jump]: +1 where one starts, -1 after it ends.
+    std::vector<int32_t> body_delta(program.size() + 1, 0);
     for (size_t pc = 0; pc < program.size(); ++pc) {
         if (second_slot_[pc]) continue;
         const Insn& insn = program[pc];
@@ -116,14 +119,22 @@ ProgramInfo::ProgramInfo(std::span<const Insn> program, const ProgramSpec* origi
             const int64_t target = branch_target(program, pc);
             if (target >= 0 && static_cast<size_t>(target) < program.size()) {
                 prune_point_[static_cast<size_t>(target)] = true;
-                if (static_cast<size_t>(target) <= pc)
+                if (static_cast<size_t>(target) <= pc) {
                     loop_head_[static_cast<size_t>(target)] = true;
+                    ++body_delta[static_cast<size_t>(target)];
+                    --body_delta[pc + 1];
+                }
             }
             if (is_conditional_jump(insn) && pc + 1 < program.size()) prune_point_[pc + 1] = true;
         } else if (insn.opcode == op::CALL_IMM && insn.src == op::kCallLocal &&
                    pc + 1 < program.size()) {
             prune_point_[pc + 1] = true;
         }
+    }
+    int32_t open_loops = 0;
+    for (size_t pc = 0; pc < program.size(); ++pc) {
+        open_loops += body_delta[pc];
+        loop_body_[pc] = open_loops > 0;
     }
     for (const auto& f : functions_)
         prune_point_[f.start] = true;

@@ -36,6 +36,8 @@ class ProgramInfo {
     bool is_prune_point(uint32_t pc) const { return prune_point_[pc]; }
     // The target of a backward jump: where loops start again.
     bool is_loop_head(uint32_t pc) const { return loop_head_[pc]; }
+    // Between a loop head and a backward jump to it (inclusive): code a loop may run again.
+    bool in_loop_body(uint32_t pc) const { return loop_body_[pc]; }
     bool is_second_slot(uint32_t pc) const { return second_slot_[pc]; }
     LiveMask live_in(uint32_t pc) const { return live_[pc]; }
     // Stack slots (bit i: fp-8(i+1)..fp-8i) of the function at `pc` that may be read before
@@ -49,6 +51,7 @@ class ProgramInfo {
     std::vector<FunctionInfo> functions_;
     std::vector<bool> prune_point_;
     std::vector<bool> loop_head_;
+    std::vector<bool> loop_body_;
     std::vector<bool> second_slot_;
     std::vector<LiveMask> live_;
     std::vector<uint64_t> stack_live_;

@@ -1,8 +1,9 @@
 // Verifier scale test: bounded loops of the kinds real programs write, kept as loops by the
 // compiler (no unrolling): a checksum over packet bytes bounded by data_end and a maximum, a
 // stack array filled and summed by index, nested loops, a hash table walk with break, bpf_loop
-// with a callback that reads a map, bpf_for_each_map_elem, and global (non-inlined) functions
-// called from several places. Every program must be accepted (scale_test.cpp).
+// with a callback that reads a map, bpf_for_each_map_elem, global (non-inlined) functions
+// called from several places, and one loop the compiler does unroll 8 times with a map lookup
+// and its NULL check in every step. Every program must be accepted (scale_test.cpp).
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -181,6 +182,26 @@ int global_calls(struct xdp_md *ctx) {
     account(&slot, 1);
     bpf_tail_call(ctx, &jump, slot & 3);
     return XDP_PASS;
+}
+
+// 256 steps unrolled 8 times, a map lookup and its NULL check in each (the shape of the map
+// benchmark's programs): paths meet after every check inside the loop body, where states of
+// earlier iterations are stored too; joining with those would blur the counter (kept in a
+// 32-bit stack slot) and make the loop look endless.
+SEC("xdp")
+int unrolled_lookups(struct xdp_md *ctx) {
+    __u32 state = bpf_get_prandom_u32() | 1;
+    __u64 sum = 0;
+    _Pragma("clang loop unroll_count(8)")
+    for (int i = 0; i < 256; i++) {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        __u32 key = state & 255;
+        __u64 *value = bpf_map_lookup_elem(&table, &key);
+        if (value) sum += *value;
+    }
+    return sum & 1 ? XDP_PASS : XDP_DROP;
 }
 
 char LICENSE[] SEC("license") = "GPL";

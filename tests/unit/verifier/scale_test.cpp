@@ -84,7 +84,7 @@ TEST(VerifierScale, SystemCallTracer) {
 
 TEST(VerifierScale, BoundedLoops) {
     XBPF_REQUIRE_OBJECT("verifier_loops");
-    EXPECT_EQ(verify_all("verifier_loops").programs, 6u);
+    EXPECT_EQ(verify_all("verifier_loops").programs, 7u);
 }
 
 }  // namespace
