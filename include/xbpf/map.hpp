@@ -135,10 +135,17 @@ class Map : public MapValueObject {
     // Programs may not read (BPF_F_WRONLY_PROG), for the verifier to reject loads.
     bool write_only_for_programs() const { return (spec_.flags & map_flags::kWronlyProg) != 0; }
     // Frozen by freeze(): the host can no longer write it.
-    bool frozen() const { return frozen_.load(std::memory_order_acquire); }
+    bool frozen() const { return frozen_->load(std::memory_order_acquire) != 0; }
     // BPF_F_MMAPABLE arrays: the values, contiguous at round_up(value_size, 8) stride, starting
     // page-aligned; empty for other maps.
     virtual std::span<std::byte> mmapable_memory() { return {}; }
+    // The region holding the map's state (map_storage.hpp): its file descriptor, if it has one,
+    // maps it again. Null for maps without one region.
+    virtual const MapMemory* storage() const noexcept { return nullptr; }
+    // Keeps the frozen state in `word` (in shared memory) instead of in this object, so every
+    // process that maps the map sees one state; `word` must outlive the map. For the
+    // shared-memory layer (map_shared.hpp), before the map is handed out.
+    void keep_frozen_state_in(std::atomic<uint32_t>& word) { frozen_ = &word; }
 
     // --- program side (what helpers call) ----------------------------------------------------
 
@@ -221,7 +228,8 @@ class Map : public MapValueObject {
     uint32_t id_;
     bool percpu_;
     uint32_t host_value_size_;
-    std::atomic<bool> frozen_{false};
+    std::atomic<uint32_t> own_frozen_{0};
+    std::atomic<uint32_t>* frozen_ = &own_frozen_;
 };
 
 }  // namespace xbpf

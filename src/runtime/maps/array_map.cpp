@@ -17,7 +17,7 @@ namespace {
 class ArrayMap final : public Map {
   public:
     ArrayMap(const MapSpec& spec, std::unique_ptr<MapMemory> memory, uint32_t cpus,
-             size_t cpu_block)
+             size_t cpu_block, bool attach)
         : Map(spec),
           memory_(std::move(memory)),
           base_(memory_->data()),
@@ -26,8 +26,10 @@ class ArrayMap final : public Map {
           cpu_block_(cpu_block) {
         // Global data sections (.data/.rodata) start with the section's bytes in element 0.
         const size_t n = std::min<size_t>(spec.initial_value.size(), spec.value_size);
-        if (n > 0) std::memcpy(base_, spec.initial_value.data(), n);
+        if (n > 0 && !attach) std::memcpy(base_, spec.initial_value.data(), n);
     }
+
+    const MapMemory* storage() const noexcept override { return memory_.get(); }
 
     std::span<std::byte> mmapable_memory() override {
         if (!(flags() & map_flags::kMmapable)) return {};
@@ -126,18 +128,18 @@ class ArrayMap final : public Map {
 
 }  // namespace
 
-MapResult make_array_map(const MapSpec& spec, const MapOptions& options) {
+MapResult make_array_map(const MapSpec& spec, const MapBuild& build) {
     const bool percpu = spec.type == MapType::PercpuArray;
-    const uint32_t cpus = percpu ? nr_cpus() : 1;
+    const uint32_t cpus = percpu ? build.cpus : 1;
     const size_t values = size_t{spec.max_entries} * round_up8(spec.value_size);
     const size_t cpu_block = (values + 63) & ~size_t{63};
-    auto memory = memory_of(options)->allocate(cpu_block * cpus, true);
-    if (!memory.ok()) return std::move(memory).error();
     if (spec.initial_value.size() > spec.value_size) {
         return Error("initial value larger than value_size");
     }
+    auto memory = build.memory.allocate(cpu_block * cpus, true);
+    if (!memory.ok()) return std::move(memory).error();
     return std::shared_ptr<Map>(
-        std::make_shared<ArrayMap>(spec, std::move(*memory), cpus, cpu_block));
+        std::make_shared<ArrayMap>(spec, std::move(*memory), cpus, cpu_block, build.attach));
 }
 
 }  // namespace xbpf::maps

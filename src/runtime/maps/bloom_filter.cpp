@@ -1,6 +1,8 @@
 // BPF_MAP_TYPE_BLOOM_FILTER: a bit array of a power-of-two size, sized as Linux sizes it
 // (max_entries * hash functions / ln 2, approximated by 7/5), and k seeded hashes of the value.
-// Bits are set with atomic ORs, so pushes and peeks need no lock.
+// Bits are set with atomic ORs, so pushes and peeks need no lock. The region starts with a
+// header holding the hash seed (chosen at creation, so every process mapping the filter hashes
+// alike), then the bits.
 #include <atomic>
 
 #include "runtime/maps/hashing.hpp"
@@ -10,17 +12,30 @@ namespace xbpf::maps {
 namespace {
 
 constexpr uint32_t kDefaultHashFunctions = 5;
+constexpr size_t kBitsOffset = 64;  // after the header
+
+struct BloomHeader {
+    std::atomic<uint64_t> seed;
+};
 
 class BloomFilterMap final : public Map {
   public:
     BloomFilterMap(const MapSpec& spec, std::unique_ptr<MapMemory> memory, uint64_t bits,
-                   uint32_t hashes)
+                   uint32_t hashes, bool attach)
         : Map(spec),
           memory_(std::move(memory)),
-          words_(reinterpret_cast<std::atomic<uint64_t>*>(memory_->data())),
+          words_(reinterpret_cast<std::atomic<uint64_t>*>(memory_->data() + kBitsOffset)),
           bit_mask_(bits - 1),
-          hashes_(hashes),
-          seed_(new_hash_seed((spec.flags & map_flags::kZeroSeed) != 0)) {}
+          hashes_(hashes) {
+        auto& header = *reinterpret_cast<BloomHeader*>(memory_->data());
+        if (!attach) {
+            header.seed.store(new_hash_seed((spec.flags & map_flags::kZeroSeed) != 0),
+                              std::memory_order_relaxed);
+        }
+        seed_ = header.seed.load(std::memory_order_relaxed);
+    }
+
+    const MapMemory* storage() const noexcept override { return memory_.get(); }
 
     long push(const void* value, uint64_t flags) noexcept override {
         if (flags != 0) return -EINVAL;
@@ -61,12 +76,12 @@ class BloomFilterMap final : public Map {
     std::atomic<uint64_t>* words_;
     uint64_t bit_mask_;
     uint32_t hashes_;
-    uint64_t seed_;
+    uint64_t seed_ = 0;
 };
 
 }  // namespace
 
-MapResult make_bloom_filter(const MapSpec& spec, const MapOptions& options) {
+MapResult make_bloom_filter(const MapSpec& spec, const MapBuild& build) {
     uint32_t hashes = static_cast<uint32_t>(spec.map_extra & 0xf);
     if (hashes == 0) hashes = kDefaultHashFunctions;
     uint64_t bits = uint64_t{spec.max_entries} * hashes / 5 * 7;
@@ -74,10 +89,10 @@ MapResult make_bloom_filter(const MapSpec& spec, const MapOptions& options) {
     uint64_t rounded = 64;
     while (rounded < bits)
         rounded <<= 1;
-    auto memory = memory_of(options)->allocate(rounded / 8, true);
+    auto memory = build.memory.allocate(kBitsOffset + rounded / 8, true);
     if (!memory.ok()) return std::move(memory).error();
     return std::shared_ptr<Map>(
-        std::make_shared<BloomFilterMap>(spec, std::move(*memory), rounded, hashes));
+        std::make_shared<BloomFilterMap>(spec, std::move(*memory), rounded, hashes, build.attach));
 }
 
 }  // namespace xbpf::maps

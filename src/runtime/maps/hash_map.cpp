@@ -13,6 +13,8 @@ class HashMap final : public Map {
     HashMap(const MapSpec& spec, std::unique_ptr<HashTable> table, uint32_t cpus)
         : Map(spec), table_(std::move(table)), cpus_(cpus) {}
 
+    const MapMemory* storage() const noexcept override { return &table_->memory(); }
+
     void* lookup(const void* key) noexcept override {
         const uint32_t e = table_->find(key);
         if (e == kNoElement) return nullptr;
@@ -67,17 +69,18 @@ class HashMap final : public Map {
 
 }  // namespace
 
-MapResult make_hash_map(const MapSpec& spec, const MapOptions& options) {
+MapResult make_hash_map(const MapSpec& spec, const MapBuild& build) {
     HashTableShape shape;
     shape.key_size = spec.key_size;
     shape.value_size = spec.value_size;
     shape.max_entries = spec.max_entries;
     shape.percpu = spec.type == MapType::PercpuHash || spec.type == MapType::LruPercpuHash;
     shape.lru = spec.type == MapType::LruHash || spec.type == MapType::LruPercpuHash;
-    shape.cpus = shape.percpu ? nr_cpus() : 1;
+    shape.cpus = shape.percpu ? build.cpus : 1;
     shape.prealloc = !(spec.flags & map_flags::kNoPrealloc);
+    shape.free_lists = build.cpus;
     shape.seed = new_hash_seed((spec.flags & map_flags::kZeroSeed) != 0);
-    auto table = HashTable::create(shape, *memory_of(options));
+    auto table = HashTable::create(shape, build.memory, build.attach);
     if (!table.ok()) return std::move(table).error();
     return std::shared_ptr<Map>(std::make_shared<HashMap>(spec, std::move(*table), shape.cpus));
 }

@@ -116,6 +116,7 @@ MapResult make_hash_of_maps(const MapSpec& spec, const MapOptions& options) {
     shape.value_size = sizeof(uint64_t);  // the inner Map pointer
     shape.max_entries = spec.max_entries;
     shape.prealloc = !(spec.flags & map_flags::kNoPrealloc);
+    shape.free_lists = nr_cpus();
     shape.seed = new_hash_seed((spec.flags & map_flags::kZeroSeed) != 0);
     auto table = HashTable::create(shape, *memory_of(options));
     if (!table.ok()) return std::move(table).error();

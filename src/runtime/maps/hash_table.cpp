@@ -41,6 +41,7 @@ constexpr uint32_t kSpareElements = 64;
 struct HashTable::Header {
     std::atomic<uint32_t> fresh{0};  // elements below this have been handed out once
     std::atomic<uint32_t> clock_hand{0};
+    std::atomic<uint64_t> seed{0};               // of the key hash, set at creation
     alignas(64) std::atomic<uint32_t> count{0};  // live elements, on its own line
 };
 
@@ -66,8 +67,9 @@ struct HashTable::Element {
 };
 
 Result<std::unique_ptr<HashTable>> HashTable::create(const HashTableShape& shape,
-                                                     MapMemoryProvider& memory) {
+                                                     MapMemoryProvider& memory, bool attach) {
     static_assert(sizeof(Element) == 24);
+    static_assert(sizeof(Header) <= 128);
     size_t n_buckets = 1;
     while (n_buckets < shape.max_entries)
         n_buckets <<= 1;
@@ -78,7 +80,7 @@ Result<std::unique_ptr<HashTable>> HashTable::create(const HashTableShape& shape
     const size_t key_size = round_up8(shape.key_size);
     const size_t value_stride = round_up8(shape.value_size);
     const size_t elem_size = sizeof(Element) + key_size + (shape.percpu ? 0 : value_stride);
-    const uint32_t free_lists = nr_cpus();
+    const uint32_t free_lists = shape.free_lists;
     const size_t buckets_off = 128 + free_lists * sizeof(FreeList);
     const size_t elements_off = (buckets_off + n_buckets * sizeof(Bucket) + 63) & ~size_t{63};
     const size_t percpu_off = (elements_off + capacity * elem_size + 63) & ~size_t{63};
@@ -89,7 +91,13 @@ Result<std::unique_ptr<HashTable>> HashTable::create(const HashTableShape& shape
     auto table = std::unique_ptr<HashTable>(
         new HashTable(shape, std::move(*region), n_buckets, capacity, free_lists, buckets_off,
                       elements_off, elem_size, percpu_off, cpu_block));
-    // The region is zeroed: the header is valid as is; buckets need their nulls markers.
+    if (attach) {
+        table->shape_.seed = table->header().seed.load(std::memory_order_relaxed);
+        return table;
+    }
+    // The region is zeroed: the header is valid as is but for the seed; buckets need their
+    // nulls markers.
+    table->header().seed.store(shape.seed, std::memory_order_relaxed);
     for (size_t b = 0; b < n_buckets; ++b) {
         table->bucket(static_cast<uint32_t>(b))
             .head.store(nulls_marker(static_cast<uint32_t>(b)), std::memory_order_relaxed);
@@ -144,23 +152,42 @@ inline uint32_t HashTable::find_validated(const void* key, uint32_t hash,
     // A walk longer than the pool means the chains changed under us: start again.
     const size_t max_steps = capacity_ + 1;
 restart:
-    uint32_t link = bucket(b).head.load(std::memory_order_acquire);
+    // Where the current element was linked from, and the element holding that link.
+    const std::atomic<uint32_t>* from = &bucket(b).head;
+    const Element* prev = nullptr;
+    uint32_t prev_seq = 0;
+    uint32_t link = from->load(std::memory_order_acquire);
     size_t steps = 0;
     while (!is_nulls(link)) {
         if (++steps > max_steps) goto restart;
         const uint32_t e = link_target(link);
         const Element& el = element(e);
         const uint32_t seq = el.seq.load(std::memory_order_acquire);
-        const bool match = el.hash.load(std::memory_order_relaxed) == hash &&
-                           equal_to_buffer(key_of(e), key, shape_.key_size) &&
-                           (el.state.load(std::memory_order_relaxed) & kLive) != 0;
+        const bool same_key = el.hash.load(std::memory_order_relaxed) == hash &&
+                              equal_to_buffer(key_of(e), key, shape_.key_size);
+        const bool live = (el.state.load(std::memory_order_relaxed) & kLive) != 0;
         const uint32_t next = el.next.load(std::memory_order_acquire);
         seq_acquire_fence();
         if ((seq & 1) != 0 || el.seq.load(std::memory_order_relaxed) != seq) goto restart;
-        if (match) {
+        // Elements are recycled at once, possibly into another position of this very chain, and
+        // a recycled element's link changes without its sequence counter. So what was just read
+        // counts only if the element is still linked where we came from, from an element still
+        // live and not recycled: otherwise we may have jumped over part of the chain.
+        if (from->load(std::memory_order_relaxed) != link || !live) {
+            cpu_relax();
+            goto restart;
+        }
+        if (prev != nullptr && (prev->seq.load(std::memory_order_relaxed) != prev_seq ||
+                                !(prev->state.load(std::memory_order_relaxed) & kLive))) {
+            goto restart;
+        }
+        if (same_key) {
             if (seq_out != nullptr) *seq_out = seq;
             return e;
         }
+        from = &el.next;
+        prev = &el;
+        prev_seq = seq;
         link = next;
     }
     // Ended in another bucket's chain: an element we passed was moved. Try again.
@@ -432,8 +459,8 @@ long HashTable::update(const void* key, const void* value, uint64_t flags,
         Element& old_el = element(old);
         el.next.store(old_el.next.load(std::memory_order_relaxed), std::memory_order_relaxed);
         el.state.store(kLive, std::memory_order_relaxed);
-        old_el.state.store(0, std::memory_order_relaxed);
         link->store(link_to(fresh), std::memory_order_release);
+        old_el.state.store(0, std::memory_order_relaxed);
         replaced = old;
     }
     release(replaced);

@@ -1,22 +1,27 @@
 // The hash table behind the hash map family (hash, percpu_hash, lru_hash, lru_percpu_hash, and
 // hash_of_maps).
 //
-// Layout: one region holding a header, the buckets, an element pool and, for per-CPU tables,
-// one block of values per CPU slot. Everything inside is addressed by index and locks are words
-// in the region, so the region could be shared between processes.
+// Layout: one region holding a header (with the hash seed), one free list per CPU slot, the
+// buckets, an element pool and, for per-CPU tables, one block of values per CPU slot.
+// Everything inside is addressed by index and locks are words in the region, so the region can
+// be shared between processes (map_shared.hpp). Every free-list and pool operation is a
+// compare-and-swap on region words, so threads of several processes that share a CPU slot
+// number (and so a free list) stay correct; slots only spread contention.
 //
 // Concurrency:
 //  - Lookups take no lock. Each bucket is a singly linked chain ending in a "nulls marker" that
 //    names the bucket. Elements are recycled through a pool (never returned to the system while
 //    the map lives), so a lookup may meet an element that was deleted and reused, even in
 //    another bucket. Every element has a sequence counter, odd while it is being rewritten; a
-//    lookup validates the counter around its reads and restarts when it changed or when the
-//    chain it walked ends in another bucket's marker. A freed element keeps its chain link
-//    (the free list uses a separate link), so a lookup standing on it continues into its old
-//    chain.
+//    lookup validates the counter around its reads, checks that the element is live and still
+//    linked from where it came (from an element itself still live and unchanged), and restarts
+//    otherwise or when the chain it walked ends in another bucket's marker. So an element
+//    recycled into another chain, or into another position of the same chain, is never taken
+//    for a step of the walk.
 //  - Writers lock the bucket (a spin lock per bucket). Replacing a value links a fresh element
 //    in place of the old one, at the same chain position, so a concurrent lookup sees the old or
-//    the new value, never a mix, and iteration order does not change. Per-CPU values are
+//    the new value, never a mix, and iteration order does not change (a lookup that reaches the
+//    old element once it is no longer live starts again, and finds the new one). Per-CPU values are
 //    updated in place (each CPU slot has one writer, the program running on it), as in Linux.
 //  - LRU tables evict with a clock over the pool: lookups set a referenced bit (only if not yet
 //    set, to keep the line clean), eviction clears it once and evicts elements found unset.
@@ -46,13 +51,19 @@ struct HashTableShape {
     bool percpu = false;
     bool lru = false;
     bool prealloc = true;
-    uint64_t seed = 0;
+    uint32_t free_lists = 1;  // one per CPU slot of the layout (nr_cpus at creation)
+    uint64_t seed = 0;        // of a new table; an attached one keeps the seed in its region
 };
 
 class HashTable {
   public:
+    // A table in a region from `memory`. `attach`: the region already holds a table of this
+    // shape (made by this or another process); adopt it as it is.
     static Result<std::unique_ptr<HashTable>> create(const HashTableShape& shape,
-                                                     MapMemoryProvider& memory);
+                                                     MapMemoryProvider& memory,
+                                                     bool attach = false);
+
+    const MapMemory& memory() const noexcept { return *memory_; }
 
     // How an update's value is laid out.
     enum class ValueSource {

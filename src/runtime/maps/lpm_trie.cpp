@@ -66,6 +66,8 @@ class LpmTrie final : public Map {
           node_size_(sizeof(Node) + round_up8(data_size_) + round_up8(spec.value_size)),
           capacity_(capacity) {}
 
+    const MapMemory* storage() const noexcept override { return memory_.get(); }
+
     // --- program side ---------------------------------------------------------------------
 
     void* lookup(const void* key) noexcept override {
@@ -401,14 +403,15 @@ class LpmTrie final : public Map {
 
 }  // namespace
 
-MapResult make_lpm_trie(const MapSpec& spec, const MapOptions& options) {
+MapResult make_lpm_trie(const MapSpec& spec, const MapBuild& build) {
     // Each entry may need one intermediate node; one more for a replacement in flight.
     const uint64_t capacity = uint64_t{spec.max_entries} * 2 + 1;
     if (capacity > (1u << 30)) return Error("max_entries too large for an LPM trie");
     const size_t node_size =
         sizeof(Node) + round_up8(spec.key_size - 4) + round_up8(spec.value_size);
     // BPF_F_NO_PREALLOC is mandatory for tries: the pool's pages are committed on first use.
-    auto memory = memory_of(options)->allocate(64 + capacity * node_size, false);
+    // A zeroed region is an empty trie: nothing to initialise, nothing to redo on attach.
+    auto memory = build.memory.allocate(64 + capacity * node_size, false);
     if (!memory.ok()) return std::move(memory).error();
     return std::shared_ptr<Map>(
         std::make_shared<LpmTrie>(spec, std::move(*memory), static_cast<uint32_t>(capacity)));

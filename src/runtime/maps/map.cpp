@@ -123,7 +123,7 @@ int Map::get_next_key(const void* key, void* next_key) {
 
 int Map::freeze() {
     if (!host_can_write(spec_, false)) return -EPERM;
-    if (frozen_.exchange(true, std::memory_order_acq_rel)) return -EBUSY;
+    if (frozen_->exchange(1, std::memory_order_acq_rel) != 0) return -EBUSY;
     return 0;
 }
 

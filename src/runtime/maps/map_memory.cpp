@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "runtime/maps/hashing.hpp"
+#include "runtime/maps/map_memory.hpp"
 #include "xbpf/map_storage.hpp"
 
 namespace xbpf {
@@ -27,7 +28,7 @@ MapMemory::~MapMemory() {
     if (fd_ >= 0) close(fd_);
 }
 
-namespace {
+namespace maps {
 
 constexpr size_t kHugePageSize = 2u << 20;
 constexpr int kMadvisePopulateWrite = 23;  // MADV_POPULATE_WRITE (Linux 5.14)
@@ -37,10 +38,46 @@ size_t round_up_pages(size_t n) {
     return (n + page - 1) / page * page;
 }
 
+void prepare_region(void* p, size_t size, bool populate) {
+    // Large maps are looked up at random: huge pages spare most TLB misses.
+    if (size >= kHugePageSize) madvise(p, size, MADV_HUGEPAGE);
+    if (populate && madvise(p, size, kMadvisePopulateWrite) != 0) {
+        // Kernels before 5.14: touch every page instead.
+        for (size_t off = 0; off < size; off += map_page_size()) {
+            static_cast<volatile char*>(p)[off] = 0;
+        }
+    }
+}
+
+Result<std::byte*> map_double_view(int fd, size_t head_size, size_t data_size) {
+    const size_t page = map_page_size();
+    if (head_size % page != 0 || data_size % page != 0 || data_size == 0) {
+        return Error("double-mapped regions need page-multiple sizes");
+    }
+    const size_t file_part = head_size + data_size;
+    const size_t mapped = file_part + data_size;
+    // Reserve the whole range first so both views land back to back.
+    void* base = mmap(nullptr, mapped, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) return Error(fmt::format("mmap: {}", std::strerror(errno)));
+    auto* b = static_cast<std::byte*>(base);
+    if (mmap(b, file_part, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED ||
+        mmap(b + file_part, data_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+             static_cast<off_t>(head_size)) == MAP_FAILED) {
+        Error e(fmt::format("mmap: {}", std::strerror(errno)));
+        munmap(base, mapped);
+        return e;
+    }
+    return b;
+}
+
+}  // namespace maps
+
+namespace {
+
 class PrivateMapMemory final : public MapMemoryProvider {
   public:
     Result<std::unique_ptr<MapMemory>> allocate(size_t size, bool populate) override {
-        size_t mapped = round_up_pages(size == 0 ? 1 : size);
+        size_t mapped = maps::round_up_pages(size == 0 ? 1 : size);
         // Address space now, memory on first touch (lazily used pools stay small).
         void* p = mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -48,48 +85,26 @@ class PrivateMapMemory final : public MapMemoryProvider {
             return Error(
                 fmt::format("cannot map {} bytes for a map: {}", mapped, std::strerror(errno)));
         }
-        // Large maps are looked up at random: huge pages spare most TLB misses. Advise before
-        // the pages are populated so they are huge from the start.
-        if (mapped >= kHugePageSize) madvise(p, mapped, MADV_HUGEPAGE);
-        if (populate && madvise(p, mapped, kMadvisePopulateWrite) != 0) {
-            // Kernels before 5.14: touch every page instead.
-            for (size_t off = 0; off < mapped; off += map_page_size()) {
-                static_cast<volatile char*>(p)[off] = 0;
-            }
-        }
+        maps::prepare_region(p, mapped, populate);
         return std::make_unique<MapMemory>(static_cast<std::byte*>(p), mapped, mapped, -1);
     }
 
     Result<std::unique_ptr<MapMemory>> allocate_double_mapped(size_t head_size,
                                                               size_t data_size) override {
-        const size_t page = map_page_size();
-        if (head_size % page != 0 || data_size % page != 0 || data_size == 0) {
-            return Error("double-mapped regions need page-multiple sizes");
-        }
         int fd = memfd_create("xbpf-ring", MFD_CLOEXEC);
         if (fd < 0) return Error(fmt::format("memfd_create: {}", std::strerror(errno)));
         const size_t file_size = head_size + data_size;
-        const size_t mapped = file_size + data_size;
-        auto fail = [&](const char* what, void* reservation) -> Error {
-            Error e(fmt::format("{}: {}", what, std::strerror(errno)));
-            if (reservation != nullptr) munmap(reservation, mapped);
+        if (ftruncate(fd, static_cast<off_t>(file_size)) != 0) {
+            Error e(fmt::format("ftruncate: {}", std::strerror(errno)));
             close(fd);
             return e;
-        };
-        if (ftruncate(fd, static_cast<off_t>(file_size)) != 0) return fail("ftruncate", nullptr);
-        // Reserve the whole range first so both views land back to back.
-        void* base = mmap(nullptr, mapped, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (base == MAP_FAILED) return fail("mmap", nullptr);
-        auto* b = static_cast<std::byte*>(base);
-        if (mmap(b, file_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) ==
-            MAP_FAILED) {
-            return fail("mmap", base);
         }
-        if (mmap(b + file_size, data_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
-                 static_cast<off_t>(head_size)) == MAP_FAILED) {
-            return fail("mmap", base);
+        auto base = maps::map_double_view(fd, head_size, data_size);
+        if (!base.ok()) {
+            close(fd);
+            return std::move(base).error();
         }
-        return std::make_unique<MapMemory>(b, file_size, mapped, fd);
+        return std::make_unique<MapMemory>(*base, file_size, file_size + data_size, fd);
     }
 };
 

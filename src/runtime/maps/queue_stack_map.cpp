@@ -25,6 +25,8 @@ class QueueStackMap final : public Map {
           stride_(round_up8(spec.value_size)),
           stack_(spec.type == MapType::Stack) {}
 
+    const MapMemory* storage() const noexcept override { return memory_.get(); }
+
     long push(const void* value, uint64_t flags) noexcept override {
         if ((flags & update_flags::kNoExist) || flags > update_flags::kExist) return -EINVAL;
         QueueHeader& h = header();
@@ -82,9 +84,10 @@ class QueueStackMap final : public Map {
 
 }  // namespace
 
-MapResult make_queue_stack_map(const MapSpec& spec, const MapOptions& options) {
+MapResult make_queue_stack_map(const MapSpec& spec, const MapBuild& build) {
+    // A zeroed region is an empty queue: nothing to initialise, nothing to redo on attach.
     const size_t size = 64 + (size_t{spec.max_entries} + 1) * round_up8(spec.value_size);
-    auto memory = memory_of(options)->allocate(size, true);
+    auto memory = build.memory.allocate(size, true);
     if (!memory.ok()) return std::move(memory).error();
     return std::shared_ptr<Map>(std::make_shared<QueueStackMap>(spec, std::move(*memory)));
 }

@@ -18,10 +18,12 @@ constexpr uint64_t kMaxRecordSize = UINT32_MAX / 4;  // Linux's RINGBUF_MAX_RECO
 
 class RingBufferMap final : public RingBufMap {
   public:
-    RingBufferMap(const MapSpec& spec, std::unique_ptr<MapMemory> memory)
+    RingBufferMap(const MapSpec& spec, std::unique_ptr<MapMemory> memory, bool attach)
         : RingBufMap(spec), memory_(std::move(memory)), ring_{memory_->data()} {
-        ring_.control().mask = spec.max_entries - 1;
+        if (!attach) ring_.control().mask = spec.max_entries - 1;
     }
+
+    const MapMemory* storage() const noexcept override { return memory_.get(); }
 
     void* reserve(uint64_t size, uint64_t flags) noexcept override {
         if (flags != 0 || size > kMaxRecordSize) return nullptr;
@@ -115,11 +117,15 @@ void commit(void* sample, uint64_t flags, bool discard) noexcept {
 
 }  // namespace
 
-MapResult make_ring_buffer(const MapSpec& spec, const MapOptions& options) {
-    auto memory = memory_of(options)->allocate_double_mapped(kRingDataPage * map_page_size(),
-                                                             spec.max_entries);
+MapResult make_ring_buffer(const MapSpec& spec, const MapBuild& build) {
+    auto memory =
+        build.memory.allocate_double_mapped(kRingDataPage * map_page_size(), spec.max_entries);
     if (!memory.ok()) return std::move(memory).error();
-    return std::shared_ptr<Map>(std::make_shared<RingBufferMap>(spec, std::move(*memory)));
+    if (build.attach && RingView{(*memory)->data()}.control().mask != spec.max_entries - 1) {
+        return Error("ring buffer region does not hold a ring of this size");
+    }
+    return std::shared_ptr<Map>(
+        std::make_shared<RingBufferMap>(spec, std::move(*memory), build.attach));
 }
 
 }  // namespace xbpf::maps

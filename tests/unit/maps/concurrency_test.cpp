@@ -157,6 +157,45 @@ TEST(MapConcurrency, HashUpdatesLookupsDeletesWhileHostIterates) {
     churn_hash(MapType::Hash, 0);
 }
 
+// A key that is only ever replaced is always there: a lookup racing the replacement finds the
+// old or the new element, never neither.
+TEST(MapConcurrency, ReplacedKeysAreNeverMissing) {
+    constexpr uint64_t kKeys = 4;
+    auto map = test::make_map(MapType::Hash, 8, sizeof(Pattern), kKeys);
+    for (uint64_t k = 0; k < kKeys; ++k) {
+        Pattern p = Pattern::of(0);
+        ASSERT_EQ(map->update_elem(&k, &p), 0);
+    }
+    std::atomic<int> running{2};
+    std::vector<std::thread> writers;
+    for (int w = 0; w < 2; ++w) {
+        writers.emplace_back([&, w] {
+            for (uint64_t n = 1; n <= 200000 / kScale; ++n) {
+                const uint64_t k = (n + w) % kKeys;
+                Pattern p = Pattern::of(n);
+                if (map->update(&k, &p, update_flags::kExist) != 0) ADD_FAILURE() << "replace";
+            }
+            --running;
+        });
+    }
+    uint64_t missing = 0, torn = 0, reads = 0;
+    while (running.load() > 0) {
+        for (uint64_t k = 0; k < kKeys; ++k, ++reads) {
+            Pattern p;
+            if (map->lookup_elem(&k, &p) != 0) {
+                ++missing;
+            } else {
+                torn += !p.consistent();
+            }
+            missing += map->lookup(&k) == nullptr;
+        }
+    }
+    for (auto& t : writers)
+        t.join();
+    EXPECT_EQ(missing, 0u) << "of " << reads;
+    EXPECT_EQ(torn, 0u);
+}
+
 TEST(MapConcurrency, HashWithoutPrealloc) {
     churn_hash(MapType::Hash, map_flags::kNoPrealloc);
 }
