@@ -2,6 +2,7 @@
 // per-run state) and the interface every engine (interpreter, JIT) implements.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -63,6 +64,23 @@ struct Fault {
     std::string message;
 };
 
+// How a helper calls a function of the running program (bpf_loop's and bpf_for_each_map_elem's
+// callbacks). The engine running the program provides one for the length of each run; helpers
+// reach it through RunContext::call_function.
+class FunctionCaller {
+  public:
+    // Runs the function `function` (the value an lddw of the function, BPF_PSEUDO_FUNC, produced
+    // in this run) of the program that called the current helper, with r1..r5 = args, in a new
+    // frame of its own (512 bytes of stack) below the caller's, counted towards the limit of
+    // kMaxCallDepth frames. Returns its r0. On a fault (not a function of that program, too
+    // deep, a fault inside the callback) ctx.fault is set and 0 returned.
+    virtual uint64_t call_function(RunContext& ctx, uint64_t function,
+                                   const std::array<uint64_t, 5>& args) = 0;
+
+  protected:
+    ~FunctionCaller() = default;
+};
+
 // Per-run state shared by the engine and the helpers. One per thread of execution; cheap to
 // create. Fields the host does not use stay at their defaults.
 struct RunContext {
@@ -89,6 +107,22 @@ struct RunContext {
 
     // Set when the run stopped abnormally; the returned r0 is then meaningless.
     std::optional<Fault> fault;
+
+    // The engine's entry for callbacks (set by Executable::run for the length of the run).
+    FunctionCaller* function_caller = nullptr;
+
+    // Calls a function of the running program from a helper (see FunctionCaller). The value
+    // is engine-specific: each engine maps its own function addresses back to the function.
+    // After a fault (ctx.fault set) the helper should return at once; the run then ends.
+    uint64_t call_function(uint64_t function, uint64_t r1 = 0, uint64_t r2 = 0, uint64_t r3 = 0,
+                           uint64_t r4 = 0, uint64_t r5 = 0) {
+        if (fault) return 0;  // the run is over
+        if (function_caller == nullptr) {
+            fault = Fault{0, "a helper called back into a program, but no program is running"};
+            return 0;
+        }
+        return function_caller->call_function(*this, function, {r1, r2, r3, r4, r5});
+    }
 
     // Called by helpers that return memory to the program.
     void allow_region(const void* p, size_t size, bool writable, const char* name) {

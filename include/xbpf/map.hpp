@@ -164,6 +164,22 @@ class Map : public MapValueObject {
     virtual long pop(void* value) noexcept;
     virtual long peek(void* value) noexcept;
 
+    // What for_each() calls per element: returns true to stop.
+    class ElementVisitor {
+      public:
+        virtual bool visit(const void* key, void* value) = 0;
+
+      protected:
+        ~ElementVisitor() = default;
+    };
+    // bpf_for_each_map_elem: visits the elements in the map's order until the visitor stops;
+    // returns how many it visited (the one that stopped included). Pointers are into the map's
+    // storage (per-CPU maps: the calling thread's slot; arrays: the key is a u32 of the walk's).
+    // The visitor may update and delete elements; as with Linux's RCU walk of a hash map, an
+    // element changed meanwhile may be visited or not. Arrays and the hash maps (not maps of
+    // maps) have it; other types return -kENOTSUPP, as Linux's verifier refuses them.
+    virtual long for_each(ElementVisitor& visitor) noexcept;
+
     // --- host side (bpf(2) map commands); 0 or a negative errno ------------------------------
 
     // BPF_MAP_LOOKUP_ELEM: copies the value (host_value_size() bytes) to `value`. Queue/stack:

@@ -556,6 +556,16 @@ std::optional<uint32_t> Analyzer::check_helper_call(Path& path, const Insn& insn
         if (id == helper_id::kLoop) {
             cb_args = {RegState::scalar(Scalar::unsigned_range(0, (1u << 23) - 1)), callback_ctx};
         } else if (id == helper_id::kForEachMapElem && map != nullptr) {
+            // Linux walks only arrays and hash maps (their map_for_each_callback).
+            static constexpr MapType kWalkable[] = {MapType::Array,   MapType::PercpuArray,
+                                                    MapType::Hash,    MapType::PercpuHash,
+                                                    MapType::LruHash, MapType::LruPercpuHash};
+            if (std::find(std::begin(kWalkable), std::end(kWalkable), map->type) ==
+                std::end(kWalkable)) {
+                reject(pc, fmt::format("{} cannot walk map '{}': callback functions are allowed "
+                                       "only for array and hash maps",
+                                       label, map->name));
+            }
             RegState m = RegState::pointer(RegType::MapPtr);
             m.map = map;
             RegState key = RegState::pointer(RegType::Mem);
@@ -563,6 +573,8 @@ std::optional<uint32_t> Analyzer::check_helper_call(Path& path, const Insn& insn
             key.read_only = true;
             RegState value = RegState::pointer(RegType::MapValue);
             value.map = map;
+            value.read_only =
+                map->origin == MapOrigin::Rodata || (map->flags & map_flags::kRdonlyProg);
             cb_args = {m, key, value, callback_ctx};
         } else {
             reject(pc,

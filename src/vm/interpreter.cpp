@@ -23,15 +23,16 @@ namespace {
 #define XBPF_OPS(X)                                                                                       \
     X(ADD64_K)                                                                                            \
     X(ADD64_X)                                                                                            \
-    X(SUB64_K) X(SUB64_X) X(MUL64_K) X(MUL64_X) X(DIV64_K) X(DIV64_X) X(SDIV64_K) X(SDIV64_X) X(          \
-        OR64_K) X(OR64_X) X(AND64_K) X(AND64_X) X(LSH64_K) X(LSH64_X) X(RSH64_K) X(RSH64_X)               \
-        X(NEG64) X(MOD64_K) X(MOD64_X) X(SMOD64_K) X(SMOD64_X) X(XOR64_K) X(XOR64_X) X(MOV64_K) X(        \
-            MOV64_X) X(MOVSX64_8) X(MOVSX64_16) X(MOVSX64_32) X(ARSH64_K) X(ARSH64_X) X(BSWAP16)          \
-            X(BSWAP32) X(BSWAP64) X(ADD32_K) X(ADD32_X) X(SUB32_K) X(SUB32_X) X(MUL32_K)                  \
-                X(MUL32_X) X(DIV32_K) X(DIV32_X) X(SDIV32_K) X(SDIV32_X) X(OR32_K) X(OR32_X) X(           \
-                    AND32_K) X(AND32_X) X(LSH32_K) X(LSH32_X) X(RSH32_K) X(RSH32_X) X(NEG32)              \
-                    X(MOD32_K) X(MOD32_X) X(SMOD32_K) X(SMOD32_X) X(XOR32_K) X(XOR32_X) X(MOV32_K)        \
-                        X(MOV32_X) X(MOVSX32_8) X(MOVSX32_16) X(ARSH32_K) X(ARSH32_X) X(LE16)             \
+    X(SUB64_K)                                                                                            \
+    X(SUB64_X) X(MUL64_K) X(MUL64_X) X(DIV64_K) X(DIV64_X) X(SDIV64_K) X(SDIV64_X) X(OR64_K) X(           \
+        OR64_X) X(AND64_K) X(AND64_X) X(LSH64_K) X(LSH64_X) X(RSH64_K) X(RSH64_X) X(NEG64)                \
+        X(MOD64_K) X(MOD64_X) X(SMOD64_K) X(SMOD64_X) X(XOR64_K) X(XOR64_X) X(MOV64_K) X(MOV64_X)         \
+            X(MOVSX64_8) X(MOVSX64_16) X(MOVSX64_32) X(ARSH64_K) X(ARSH64_X) X(BSWAP16) X(BSWAP32)        \
+                X(BSWAP64) X(ADD32_K) X(ADD32_X) X(SUB32_K) X(SUB32_X) X(MUL32_K) X(MUL32_X) X(           \
+                    DIV32_K) X(DIV32_X) X(SDIV32_K) X(SDIV32_X) X(OR32_K) X(OR32_X) X(AND32_K)            \
+                    X(AND32_X) X(LSH32_K) X(LSH32_X) X(RSH32_K) X(RSH32_X) X(NEG32) X(MOD32_K)            \
+                        X(MOD32_X) X(SMOD32_K) X(SMOD32_X) X(XOR32_K) X(XOR32_X) X(MOV32_K) X(            \
+                            MOV32_X) X(MOVSX32_8) X(MOVSX32_16) X(ARSH32_K) X(ARSH32_X) X(LE16)           \
                             X(LE32) X(LE64) X(BE16) X(BE32) X(BE64) X(LDXB) X(LDXH) X(LDXW) X(            \
                                 LDXDW) X(LDXSB) X(LDXSH) X(LDXSW) X(STB)                                  \
                                 X(STH) X(STW) X(STDW) X(STXB) X(STXH) X(STXW) X(STXDW) X(                 \
@@ -198,13 +199,6 @@ inline uint32_t smod32(uint32_t a, uint32_t b) {
     return static_cast<uint32_t>(x % y);
 }
 
-struct Frame {
-    const Slot* return_to;
-    const Program* program;
-    uint64_t saved[4];  // r6..r9
-    uint64_t r10;
-};
-
 // Where an access landed relative to the nearest region, for fault messages.
 std::string describe_access(uintptr_t addr, size_t size, bool write,
                             std::span<const MemoryRegion> stack,
@@ -253,31 +247,55 @@ std::string describe_access(uintptr_t addr, size_t size, bool write,
 
 }  // namespace
 
+// One run's state: registers, frames and their stacks. A callback (a helper calling a function
+// of the program) continues on the same state in a frame of its own, so its frames count
+// towards the depth limit and a checked run sees every active frame, the callers' included.
+struct Machine final : FunctionCaller {
+    struct Frame {
+        const Slot* return_to;  // null: the frame of a callback, which returns to its helper
+        const Program* program;
+        uint64_t saved[4];  // r6..r9
+        uint64_t r10;
+    };
+
+    uint64_t reg[kRegisterCount] = {};
+    Frame frames[kMaxCallDepth];
+    int depth = 0;
+    uint64_t budget = 0;  // checked runs: instructions left
+    const RunOptions* options = nullptr;
+    // The helper call in progress: the program and instruction that made it.
+    const Program* caller = nullptr;
+    const Slot* call_site = nullptr;
+    alignas(16) uint8_t stack[kStackSize * kMaxCallDepth];
+
+    uint64_t call_function(RunContext& ctx, uint64_t function,
+                           const std::array<uint64_t, 5>& args) override {
+        return caller->call_back(*this, ctx, function, args);
+    }
+};
+
 // ---- the engine ------------------------------------------------------------------------------
 
 template <bool kChecked>
-uint64_t Program::execute(RunContext& ctx, std::span<const uint64_t> args,
-                          const RunOptions& options) const {
+uint64_t Program::execute(Machine& m, RunContext& ctx, const Slot* ip) const {
 #define XBPF_LABEL(name) &&L_##name,
     static const void* const kLabels[] = {XBPF_OPS(XBPF_LABEL)};
 #undef XBPF_LABEL
-    if (args.data() == nullptr && ctx.host == kLabelRequest) {
+    if (ip == nullptr) {
         // Hands the label addresses to prepare(); they are only ever jumped to from here.
         ctx.host = const_cast<void*>(static_cast<const void*>(kLabels));
         return 0;
     }
 
-    uint64_t reg[kRegisterCount] = {};
-    alignas(16) uint8_t stack[kStackSize * kMaxCallDepth];
-    Frame frames[kMaxCallDepth];
-    int depth = 0;
+    // Runs until the frame it started in exits: the whole program, or one callback.
+    uint64_t* const reg = m.reg;
+    uint8_t* const stack = m.stack;
+    Machine::Frame* const frames = m.frames;
+    const int stop_depth = m.depth;
+    int depth = m.depth;
     const Program* prog = this;
-    for (size_t i = 0; i < args.size() && i < 5; ++i)
-        reg[i + 1] = args[i];
-    reg[kFramePointer] = reinterpret_cast<uintptr_t>(stack + sizeof(stack));
-    const Slot* ip = slots_.data();
-    [[maybe_unused]] uint64_t budget = budget_;
-    [[maybe_unused]] MemoryRegion stack_region{0, 0, true, "stack"};
+    [[maybe_unused]] uint64_t budget = m.budget;
+    [[maybe_unused]] const RunOptions& options = *m.options;
 
 #define R(n) reg[n]
 #define DST reg[ip->dst]
@@ -307,7 +325,7 @@ uint64_t Program::execute(RunContext& ctx, std::span<const uint64_t> args,
     do {                                                                                           \
         if constexpr (kChecked) {                                                                  \
             if (!access_ok(addr, size, write, stack, depth, options, ctx)) {                       \
-                MemoryRegion frames_region{                                                        \
+                const MemoryRegion frames_region{                                                  \
                     reinterpret_cast<uintptr_t>(stack + kStackSize * (kMaxCallDepth - depth - 1)), \
                     static_cast<size_t>(kStackSize * (depth + 1)), true, "stack"};                 \
                 FAULT("{}", describe_access(addr, size, write, std::span(&frames_region, 1),       \
@@ -842,7 +860,14 @@ L_JSLE32_X:
         helper_id = ip->imm;
     call_helper : {
         const uint64_t r1 = R(1);
+        // What a callback from the helper continues from.
+        m.depth = depth;
+        m.budget = budget;
+        m.caller = prog;
+        m.call_site = ip;
         R(0) = prog->helpers_[static_cast<size_t>(helper_id)](R(1), R(2), R(3), R(4), R(5), ctx);
+        budget = m.budget;
+        if (ctx.fault) return 0;  // in a callback the helper ran
         if (ctx.tail_call != nullptr) {
             // The helper accepted a tail call: continue in the target program, in this frame,
             // with the context the helper was given. The caller of this frame gets its result.
@@ -864,21 +889,15 @@ L_JSLE32_X:
     call_local:
         if (depth + 1 >= kMaxCallDepth)
             FAULT("bpf-to-bpf calls nest deeper than {} frames", kMaxCallDepth);
-        frames[depth] = Frame{ip + 1, prog, {R(6), R(7), R(8), R(9)}, R(10)};
+        frames[depth] = Machine::Frame{ip + 1, prog, {R(6), R(7), R(8), R(9)}, R(10)};
         ++depth;
         R(10) -= kStackSize;
         ip = callee;
         DISPATCH();
     L_CALLX : {
         const uint64_t target = DST;
-        const auto* first = prog->slots_.data();
-        const uintptr_t begin = reinterpret_cast<uintptr_t>(first);
-        if (target >= begin && target < begin + prog->slots_.size() * sizeof(Slot) &&
-            (target - begin) % sizeof(Slot) == 0 &&
-            prog->function_start_[(target - begin) / sizeof(Slot)]) {
-            callee = reinterpret_cast<const Slot*>(target);
-            goto call_local;
-        }
+        callee = prog->function_at(target);
+        if (callee != nullptr) goto call_local;
         // Not a function of this program: an integer naming a helper (as the conformance suite
         // uses callx).
         if (target < prog->helpers_.size() && prog->helpers_[target] != nullptr) {
@@ -890,7 +909,10 @@ L_JSLE32_X:
     }
     }
 L_EXIT:
-    if (depth == 0) return R(0);
+    if (depth == stop_depth) {
+        m.budget = budget;
+        return R(0);
+    }
     --depth;
     ip = frames[depth].return_to;
     prog = frames[depth].program;
@@ -941,14 +963,56 @@ bool Program::access_ok(uintptr_t addr, size_t size, bool write, const uint8_t* 
 
 const void* const* Program::labels(bool checked) {
     RunContext probe;
-    probe.host = kLabelRequest;
     static const Program empty;
+    Machine unused;
     if (checked) {
-        empty.execute<true>(probe, {}, {});
+        empty.execute<true>(unused, probe, nullptr);
     } else {
-        empty.execute<false>(probe, {}, {});
+        empty.execute<false>(unused, probe, nullptr);
     }
     return static_cast<const void* const*>(probe.host);
+}
+
+const Slot* Program::function_at(uint64_t address) const {
+    const uintptr_t begin = reinterpret_cast<uintptr_t>(slots_.data());
+    if (address < begin || address >= begin + slots_.size() * sizeof(Slot) ||
+        (address - begin) % sizeof(Slot) != 0 || !function_start_[(address - begin) / sizeof(Slot)])
+        return nullptr;
+    return reinterpret_cast<const Slot*>(address);
+}
+
+uint64_t Program::call_back(Machine& m, RunContext& ctx, uint64_t function,
+                            const std::array<uint64_t, 5>& args) const {
+    const size_t site = static_cast<size_t>(m.call_site - slots_.data());
+    const Slot* callee = function_at(function);
+    if (callee == nullptr) {
+        ctx.fault = Fault{
+            site, fmt::format("the callback {:#x} is not a function of the program", function)};
+        return 0;
+    }
+    // The callback's frame counts like a bpf-to-bpf callee's (the helper's own frame does not).
+    if (m.depth + 1 >= kMaxCallDepth) {
+        ctx.fault =
+            Fault{site, fmt::format("bpf-to-bpf calls nest deeper than {} frames", kMaxCallDepth)};
+        return 0;
+    }
+    uint64_t* reg = m.reg;
+    m.frames[m.depth] = Machine::Frame{nullptr, this, {reg[6], reg[7], reg[8], reg[9]}, reg[10]};
+    ++m.depth;
+    reg[kFramePointer] -= kStackSize;
+    for (size_t i = 0; i < args.size(); ++i)
+        reg[i + 1] = args[i];
+    const Program* caller = m.caller;
+    const Slot* call_site = m.call_site;
+    const uint64_t r0 = checked_ ? execute<true>(m, ctx, callee) : execute<false>(m, ctx, callee);
+    m.caller = caller;
+    m.call_site = call_site;
+    --m.depth;
+    const Machine::Frame& frame = m.frames[m.depth];
+    for (int i = 0; i < 4; ++i)
+        reg[6 + i] = frame.saved[i];
+    reg[kFramePointer] = frame.r10;
+    return r0;
 }
 
 Result<std::unique_ptr<Program>> Program::prepare(std::span<const Insn> program,
@@ -1013,8 +1077,18 @@ Result<std::unique_ptr<Program>> Program::prepare(std::span<const Insn> program,
 
 uint64_t Program::run(RunContext& ctx, std::span<const uint64_t> args,
                       const RunOptions& options) const {
-    if (args.data() == nullptr) args = std::span<const uint64_t>(kNoArgs, 0);
-    return checked_ ? execute<true>(ctx, args, options) : execute<false>(ctx, args, options);
+    Machine m;
+    m.options = &options;
+    m.budget = budget_;
+    for (size_t i = 0; i < args.size() && i < 5; ++i)
+        m.reg[i + 1] = args[i];
+    m.reg[kFramePointer] = reinterpret_cast<uintptr_t>(m.stack + sizeof(m.stack));
+    FunctionCaller* const outer = ctx.function_caller;
+    ctx.function_caller = &m;
+    const uint64_t r0 =
+        checked_ ? execute<true>(m, ctx, slots_.data()) : execute<false>(m, ctx, slots_.data());
+    ctx.function_caller = outer;
+    return r0;
 }
 
 }  // namespace xbpf::vm

@@ -9,6 +9,8 @@
 
 namespace xbpf::vm {
 
+struct Machine;
+
 // One pre-decoded instruction slot. `handler` is the address of the code for the slot's exact
 // operation. The second slot of an lddw holds the resolved 64-bit value in place of a handler.
 struct Slot {
@@ -39,19 +41,22 @@ class Program final : public Executable {
                  const RunOptions& options) const override;
     std::span<const Insn> instructions() const override { return program_; }
 
+    // A helper's callback (RunContext::call_function), in the run `m` of this program.
+    uint64_t call_back(Machine& m, RunContext& ctx, uint64_t function,
+                       const std::array<uint64_t, 5>& args) const;
+
   private:
     Program() = default;
 
+    // Runs from `ip` on the state `m` until the frame it starts in exits.
     template <bool kChecked>
-    uint64_t execute(RunContext& ctx, std::span<const uint64_t> args,
-                     const RunOptions& options) const;
+    uint64_t execute(Machine& m, RunContext& ctx, const Slot* ip) const;
+    // The function whose first slot is at `address` (what lddw of a function gives), or null.
+    const Slot* function_at(uint64_t address) const;
     static bool access_ok(uintptr_t addr, size_t size, bool write, const uint8_t* stack, int depth,
                           const RunOptions& options, const RunContext& ctx);
     // The dispatch labels of execute<checked>, obtained by a special call of it.
     static const void* const* labels(bool checked);
-    // Marks the special call that returns the label table (compared by address only).
-    static inline void* const kLabelRequest = const_cast<char*>("xbpf-label-request");
-    static constexpr uint64_t kNoArgs[1] = {0};
 
     std::vector<Insn> program_;
     std::vector<Slot> slots_;

@@ -13,7 +13,7 @@ using namespace x64;
 CodeGenerator::CodeGenerator(const CodegenInput& input)
     : in_(input),
       facts_(*input.facts),
-      out_{CodeBuffer(input.program.size() * 12 + 512), {}, {}, {}},
+      out_{CodeBuffer(input.program.size() * 12 + 512), {}, {}, {}, {}, {}},
       a_(out_.code) {
     if (input.blind_constants) rng_.emplace(input.blinding_seed);
 }
@@ -36,6 +36,12 @@ GeneratedCode CodeGenerator::generate() {
     landing_table_ = c.new_label();
     helper_table_ = c.new_label();
     out_.tail_entry = pc_label(0);
+    out_.main_entry = main_entry_;
+    out_.landing_table = landing_table_;
+    for (size_t pc = 0; pc + 1 < n; ++pc) {
+        if (is_lddw(in_.program[pc]) && in_.program[pc].src == op::kImmCodeAddr)
+            takes_function_addresses_ = true;
+    }
 
     emit_entry_trampoline();
 
@@ -100,19 +106,20 @@ GeneratedCode CodeGenerator::generate() {
 }
 
 void CodeGenerator::emit_entry_trampoline() {
-    // uint64_t entry(r1, r2, r3, r4, r5, RunContext* ctx): sets up the run block, calls the
-    // main function (so every eBPF frame, the first included, looks the same), returns r0.
+    // uint64_t entry(r1, r2, r3, r4, r5, RunBlock* block): completes the run block, calls
+    // block->target (the main function, or a callback's landing slot, so every eBPF frame looks
+    // the same) and returns r0.
     CodeBuffer& c = out_.code;
     c.ensure(64);
     c.bind(out_.entry);
     a_.push(kRunBlock);
-    a_.alu_imm(AluOp::Sub, W64, RSP, 16);
-    a_.store(W64, Mem{RSP, kRunBlockContext}, R9);
-    a_.mov(W64, kRunBlock, RSP);
-    a_.lea(W64, kScratch0, Mem{RSP, -kStackLimitDistance});
-    a_.store(W64, Mem{RSP, kRunBlockStackLimit}, kScratch0);
-    a_.call(main_entry_);
-    a_.alu_imm(AluOp::Add, W64, RSP, 16);
+    a_.mov(W64, kRunBlock, R9);
+    a_.store(W64, Mem{kRunBlock, kRunBlockFrameBase}, RSP);
+    a_.mov(W64, kScratch0, RSP);
+    a_.alu_reg_mem(AluOp::Sub, W64, kScratch0, Mem{kRunBlock, kRunBlockLimitDistance});
+    a_.store(W64, Mem{kRunBlock, kRunBlockStackLimit}, kScratch0);
+    a_.load(W64, kScratch0, Mem{kRunBlock, kRunBlockTarget});
+    a_.call_reg(kScratch0);
     a_.pop(kRunBlock);
     a_.ret();
 }
@@ -235,10 +242,11 @@ void CodeGenerator::emit_stubs() {
     a_.load(W64, RDI, Mem{kRunBlock, kRunBlockContext});
     a_.movabs(RAX, reinterpret_cast<uintptr_t>(&record_fault));
     a_.call_reg(RAX);
-    // Ends the run with r0 = 0 from any depth: restore the host's registers saved by the main
-    // frame's prologue (just below the run block) and return to the trampoline.
+    // Ends the run with r0 = 0 from any depth: restore the host's registers saved by the first
+    // frame's prologue (just below the trampoline's return address) and return to the trampoline.
     c.bind(unwind_zero_);
-    a_.lea(W64, RSP, Mem{kRunBlock, -(8 + kSavedRegisterBytes)});
+    a_.load(W64, RSP, Mem{kRunBlock, kRunBlockFrameBase});
+    a_.alu_imm(AluOp::Sub, W64, RSP, 8 + kSavedRegisterBytes);
     a_.alu(AluOp::Xor, W32, RAX, RAX);
     a_.pop(R15);
     a_.pop(R14);

@@ -30,12 +30,17 @@ struct CodegenInput {
     bool bmi2 = true;
     bool blind_constants = false;
     uint64_t blinding_seed = 0;
+    // What helper calls record as the calling program (RunBlock::helper_program): the
+    // JitProgram the code is for.
+    const void* program_identity = nullptr;
 };
 
 struct GeneratedCode {
     x64::CodeBuffer code;
-    x64::Label entry;       // uint64_t (r1, r2, r3, r4, r5, RunContext*)
-    x64::Label tail_entry;  // where a tail call into this program continues
+    x64::Label entry;          // uint64_t (r1, r2, r3, r4, r5, RunBlock*)
+    x64::Label main_entry;     // the main function (a RunBlock's target for a run)
+    x64::Label tail_entry;     // where a tail call into this program continues
+    x64::Label landing_table;  // function addresses: kLandingSlotBytes per function
     // Data the code points to, which must live as long as the code.
     std::vector<std::unique_ptr<CopyLoop>> copy_loops;
 };
@@ -131,7 +136,10 @@ class CodeGenerator {
     size_t emit_conditional_jump(size_t pc, const Insn& insn);  // returns slots used
     void emit_compare(const Insn& insn);
     void emit_helper_call(uint32_t pc, int32_t id);
-    void emit_tail_call_check(uint32_t pc);
+    // Around every helper call (also through callx): what a callback needs to know of the
+    // call, then whether the helper faulted in a callback or asked for a tail call.
+    void emit_before_helper(uint32_t pc);
+    void emit_after_helper(uint32_t pc);
     void emit_local_call(uint32_t pc, size_t target);
     void emit_callx(uint32_t pc, const Insn& insn);
     size_t try_emit_cmov(size_t pc);
@@ -161,6 +169,8 @@ class CodeGenerator {
     FlagsSource flags_, flags_before_;
     Label main_entry_, unwind_zero_, fault_common_, tail_common_, landing_table_, helper_table_;
     std::optional<std::mt19937_64> rng_;  // blinding keys (seeding costs a microsecond)
+    // The program has lddw of functions: only then can a helper call back into it.
+    bool takes_function_addresses_ = false;
 };
 
 }  // namespace xbpf::jit

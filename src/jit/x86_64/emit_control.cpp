@@ -161,7 +161,24 @@ size_t CodeGenerator::try_emit_bit_test(size_t pc) {
     return 3;
 }
 
-void CodeGenerator::emit_tail_call_check(uint32_t pc) {
+void CodeGenerator::emit_before_helper(uint32_t pc) {
+    // A callback (RunContext::call_function) needs the calling program, to check the function
+    // address against, and the caller's frame, to place its own frames and count the depth.
+    // Programs without function addresses cannot call back: a null program says so.
+    a_.store_imm(W32, Mem{kRunBlock, kRunBlockHelperPc}, static_cast<int32_t>(pc));
+    if (!takes_function_addresses_) {
+        a_.store_imm(W64, Mem{kRunBlock, kRunBlockHelperProgram}, 0);
+        return;
+    }
+    a_.store(W64, Mem{kRunBlock, kRunBlockHelperRsp}, RSP);
+    a_.movabs(kScratch0, reinterpret_cast<uintptr_t>(in_.program_identity));
+    a_.store(W64, Mem{kRunBlock, kRunBlockHelperProgram}, kScratch0);
+}
+
+void CodeGenerator::emit_after_helper(uint32_t pc) {
+    // A callback of the helper failed (the fault is recorded): the run ends.
+    a_.alu_mem_imm(AluOp::Cmp, W32, Mem{kRunBlock, kRunBlockCallbackFaulted}, 0);
+    a_.jcc(Cond::NE, unwind_zero_);
     a_.load(W64, kScratch0, Mem{kRunBlock, kRunBlockContext});
     a_.alu_mem_imm(AluOp::Cmp, W64, Mem{kScratch0, kTailCallOffset}, 0);
     a_.jcc(Cond::NE, stub(Stub::TailCall, pc));
@@ -171,9 +188,10 @@ void CodeGenerator::emit_helper_call(uint32_t pc, int32_t id) {
     // r1..r5 are already in the SysV argument registers; the RunContext& goes in r9. r1 is kept
     // in case the helper asks for a tail call, which starts the target with it.
     a_.store(W64, Mem{RSP, kSavedR1Offset}, RDI);
+    emit_before_helper(pc);
     a_.load(W64, R9, Mem{kRunBlock, kRunBlockContext});
     a_.call_rip(helper_table_, id * 8);
-    emit_tail_call_check(pc);
+    emit_after_helper(pc);
 }
 
 void CodeGenerator::emit_local_call(uint32_t pc, size_t target) {
@@ -211,9 +229,10 @@ void CodeGenerator::emit_callx(uint32_t pc, const Insn& insn) {
     a_.test(W64, kScratch1, kScratch1);
     a_.jcc(Cond::E, bad);
     a_.store(W64, Mem{RSP, kSavedR1Offset}, RDI);
+    emit_before_helper(pc);
     a_.load(W64, R9, Mem{kRunBlock, kRunBlockContext});
     a_.call_reg(kScratch1);
-    emit_tail_call_check(pc);
+    emit_after_helper(pc);
     c.bind(done);
 }
 

@@ -20,14 +20,18 @@
 //
 // Every frame is kFrameStride bytes and keeps rsp 16-byte aligned, as SysV calls need.
 //
-// The run block lives in the entry trampoline's frame: [r12] = the RunContext*, [r12 + 8] = the
-// lowest rsp from which another call may still be made (the depth limit, checked with one cmp).
-// A fault or an out-of-bounds legacy packet load unwinds to the main frame through r12.
+// r12 points to the run block (RunBlock below), which the caller of the entry trampoline owns:
+// the run's RunContext*, the lowest rsp from which another call may still be made (the depth
+// limit, checked with one cmp), and where the trampoline called the first frame, to which a
+// fault or an out-of-bounds legacy packet load unwinds. A callback (a helper calling a function
+// of the program) enters through the same trampoline with a run block of its own.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "jit/x86_64/assembler.hpp"
+#include "xbpf/engine.hpp"
 #include "xbpf/insn.hpp"
 
 namespace xbpf::jit {
@@ -50,11 +54,47 @@ static_assert(kFrameStride % 16 == 0, "frames keep the stack 16-byte aligned");
 inline constexpr int32_t kSavedR1Offset = 0;  // from rsp
 inline constexpr int32_t kSavedR0Offset = 8;  // from rsp
 
+struct RunBlock {
+    RunContext* ctx = nullptr;
+    uint64_t stack_limit = 0;  // set by the trampoline: frame_base - limit_distance
+    uint64_t frame_base = 0;   // set by the trampoline: rsp just before it calls `target`
+    uint64_t target = 0;       // the code the trampoline calls (main entry, or a landing slot)
+    // How far below frame_base a frame may still call: frame d (0-based) of this block has
+    // rsp = frame_base - kFrameStride * (d + 1).
+    uint64_t limit_distance = 0;
+    // The helper call in progress, recorded before each call by programs that take function
+    // addresses (others record only a null program): the frame's rsp, the program, the pc.
+    uint64_t helper_rsp = 0;
+    const void* helper_program = nullptr;
+    uint32_t helper_pc = 0;
+    uint32_t callback_faulted = 0;  // a callback of the current helper faulted: unwind
+    int64_t base_depth = 0;         // frames of the run below this block's first (callbacks)
+};
+
 inline constexpr int32_t kRunBlockContext = 0;
 inline constexpr int32_t kRunBlockStackLimit = 8;
-// A call from a frame whose rsp is below this distance under the run block would exceed
-// kMaxCallDepth frames: frame d (0-based) has rsp = run block - kFrameStride * (d + 1).
-inline constexpr int32_t kStackLimitDistance = kFrameStride * (kMaxCallDepth - 1);
+inline constexpr int32_t kRunBlockFrameBase = 16;
+inline constexpr int32_t kRunBlockTarget = 24;
+inline constexpr int32_t kRunBlockLimitDistance = 32;
+inline constexpr int32_t kRunBlockHelperRsp = 40;
+inline constexpr int32_t kRunBlockHelperProgram = 48;
+inline constexpr int32_t kRunBlockHelperPc = 56;
+inline constexpr int32_t kRunBlockCallbackFaulted = 60;
+static_assert(offsetof(RunBlock, stack_limit) == kRunBlockStackLimit &&
+                  offsetof(RunBlock, frame_base) == kRunBlockFrameBase &&
+                  offsetof(RunBlock, target) == kRunBlockTarget &&
+                  offsetof(RunBlock, limit_distance) == kRunBlockLimitDistance &&
+                  offsetof(RunBlock, helper_rsp) == kRunBlockHelperRsp &&
+                  offsetof(RunBlock, helper_program) == kRunBlockHelperProgram &&
+                  offsetof(RunBlock, helper_pc) == kRunBlockHelperPc &&
+                  offsetof(RunBlock, callback_faulted) == kRunBlockCallbackFaulted,
+              "the generated code addresses the run block by these offsets");
+
+// The limit distance of a block whose first frame is at depth `base` of the run: frames down
+// to depth kMaxCallDepth - 1 may exist.
+inline constexpr uint64_t limit_distance(int64_t base) {
+    return static_cast<uint64_t>(kFrameStride) * static_cast<uint64_t>(kMaxCallDepth - 1 - base);
+}
 
 // Size of one entry of the callx landing table (a jmp to the function, padded).
 inline constexpr int32_t kLandingSlotBytes = 16;

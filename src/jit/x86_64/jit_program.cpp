@@ -78,6 +78,7 @@ Result<std::unique_ptr<JitProgram>> JitProgram::prepare(std::span<const Insn> pr
     input.lddw_values = lddw_values;
     input.bmi2 = cpu_has_bmi2();
     input.blind_constants = options.blind_constants;
+    input.program_identity = p.get();
     if (options.blind_constants) input.blinding_seed = std::random_device{}();
     GeneratedCode generated = CodeGenerator(input).generate();
 
@@ -89,19 +90,80 @@ Result<std::unique_ptr<JitProgram>> JitProgram::prepare(std::span<const Insn> pr
     p->memory_ = std::move(*memory);
     p->data_.copy_loops = std::move(generated.copy_loops);
     p->code_size_ = size;
-    p->entry_ = reinterpret_cast<Entry>(p->memory_.data() + generated.code.offset(generated.entry));
-    p->tail_entry_ = reinterpret_cast<uintptr_t>(p->memory_.data()) +
-                     generated.code.offset(generated.tail_entry);
+    const auto base = reinterpret_cast<uintptr_t>(p->memory_.data());
+    p->entry_ = reinterpret_cast<Entry>(base + generated.code.offset(generated.entry));
+    p->main_entry_ = base + generated.code.offset(generated.main_entry);
+    p->tail_entry_ = base + generated.code.offset(generated.tail_entry);
+    p->landing_table_ = base + generated.code.offset(generated.landing_table);
+    p->landing_table_size_ = facts.functions.size() * kLandingSlotBytes;
     return p;
 }
 
+namespace {
+
+// A run's entry for callbacks: enters the calling program's function through the trampoline
+// with a run block of its own, whose frames continue the run's depth count.
+class JitCallbacks final : public FunctionCaller {
+  public:
+    explicit JitCallbacks(RunBlock* block) : block_(block) {}
+
+    uint64_t call_function(RunContext& ctx, uint64_t function,
+                           const std::array<uint64_t, 5>& args) override {
+        RunBlock& outer = *block_;
+        const auto* program = static_cast<const JitProgram*>(outer.helper_program);
+        if (program == nullptr || !program->is_function(function)) {
+            outer.callback_faulted = 1;
+            ctx.fault =
+                Fault{outer.helper_pc,
+                      fmt::format("the callback {:#x} is not a function of the program", function)};
+            return 0;
+        }
+        // The helper's caller is frame (frame_base - helper_rsp) / stride - 1 of the block; the
+        // callback's frame comes right after it, as the interpreter counts.
+        const auto caller_frames =
+            static_cast<int64_t>((outer.frame_base - outer.helper_rsp) / kFrameStride);
+        const int64_t depth = outer.base_depth + caller_frames;
+        if (depth >= kMaxCallDepth) {
+            outer.callback_faulted = 1;
+            ctx.fault = Fault{outer.helper_pc, fmt::format("bpf-to-bpf calls nest deeper than {} "
+                                                           "frames",
+                                                           kMaxCallDepth)};
+            return 0;
+        }
+        RunBlock inner;
+        inner.ctx = &ctx;
+        inner.target = function;
+        inner.limit_distance = limit_distance(depth);
+        inner.base_depth = depth;
+        block_ = &inner;
+        const uint64_t r0 = program->enter(args, &inner);
+        block_ = &outer;
+        if (ctx.fault) outer.callback_faulted = 1;
+        return r0;
+    }
+
+  private:
+    RunBlock* block_;
+};
+
+}  // namespace
+
 uint64_t JitProgram::run(RunContext& ctx, std::span<const uint64_t> args, const RunOptions&) const {
     ctx.engine = EngineKind::Jit;
-    uint64_t r[5] = {0, 0, 0, 0, 0};
+    std::array<uint64_t, 5> r{};
     const size_t n = args.size() < 5 ? args.size() : 5;
     for (size_t i = 0; i < n; ++i)
         r[i] = args[i];
-    return entry_(r[0], r[1], r[2], r[3], r[4], &ctx);
+    RunBlock block;
+    block.ctx = &ctx;
+    block.target = main_entry_;
+    block.limit_distance = limit_distance(0);
+    JitCallbacks callbacks(&block);
+    FunctionCaller* const outer = ctx.function_caller;
+    ctx.function_caller = &callbacks;
+    const uint64_t r0 = enter(r, &block);
+    ctx.function_caller = outer;
+    return r0;
 }
 
 }  // namespace xbpf::jit

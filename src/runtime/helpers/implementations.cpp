@@ -14,6 +14,7 @@ std::vector<Implementation> linux_implementations() {
     add_checksum_helpers(out);
     add_string_helpers(out);
     add_control_helpers(out);
+    add_callback_helpers(out);
     return out;
 }
 

@@ -28,5 +28,6 @@ void add_packet_helpers(std::vector<Implementation>& out);    // packet_helpers.
 void add_checksum_helpers(std::vector<Implementation>& out);  // checksum_helpers.cpp
 void add_string_helpers(std::vector<Implementation>& out);    // string_helpers.cpp
 void add_control_helpers(std::vector<Implementation>& out);   // control_helpers.cpp
+void add_callback_helpers(std::vector<Implementation>& out);  // callback_helpers.cpp
 
 }  // namespace xbpf::helpers

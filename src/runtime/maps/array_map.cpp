@@ -55,6 +55,17 @@ class ArrayMap final : public Map {
         return 0;
     }
 
+    long for_each(ElementVisitor& visitor) noexcept override {
+        const uint32_t cpu = is_percpu() ? this_cpu() : 0;
+        long visited = 0;
+        for (uint32_t index = 0; index < max_entries(); ++index) {
+            ++visited;
+            const uint32_t key = index;
+            if (visitor.visit(&key, slot(index, cpu))) break;
+        }
+        return visited;
+    }
+
     int sys_lookup(const void* key, void* value) override {
         uint32_t index = read_index(key);
         if (index >= max_entries()) return -ENOENT;

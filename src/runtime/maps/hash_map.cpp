@@ -40,6 +40,10 @@ class HashMap final : public Map {
         return table_->erase(key);
     }
 
+    long for_each(ElementVisitor& visitor) noexcept override {
+        return table_->for_each(is_percpu() ? this_cpu() : 0, visitor);
+    }
+
     int sys_lookup(const void* key, void* value) override { return table_->copy_value(key, value); }
     int sys_update(const void* key, const void* value, uint64_t flags) override {
         return static_cast<int>(table_->update(

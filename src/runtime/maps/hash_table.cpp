@@ -511,6 +511,27 @@ int HashTable::take(const void* key, void* out) {
     return 0;
 }
 
+long HashTable::for_each(uint32_t cpu, Map::ElementVisitor& visitor) const noexcept {
+    // As Linux's walk under RCU: no lock is held while the visitor runs (it may update or delete
+    // elements, in this bucket too). Each link is read before the visit, and a deleted element
+    // keeps its link, so the walk goes on; a walk that strays into another chain (an element was
+    // recycled meanwhile) ends the bucket rather than visit that chain again.
+    long visited = 0;
+    for (uint32_t b = 0; b < n_buckets_; ++b) {
+        uint32_t link = bucket(b).head.load(std::memory_order_acquire);
+        for (size_t steps = 0; !is_nulls(link) && steps <= capacity_; ++steps) {
+            const uint32_t e = link_target(link);
+            const Element& el = element(e);
+            link = el.next.load(std::memory_order_acquire);
+            if ((el.state.load(std::memory_order_acquire) & kLive) == 0) continue;
+            if (bucket_of(el.hash.load(std::memory_order_relaxed)) != b) break;
+            ++visited;
+            if (visitor.visit(key_of(e), value(e, cpu))) return visited;
+        }
+    }
+    return visited;
+}
+
 int HashTable::next_key(const void* key, void* next) const {
     uint32_t first_bucket = 0;
     if (key != nullptr) {

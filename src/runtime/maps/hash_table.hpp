@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "xbpf/map.hpp"
 #include "xbpf/map_storage.hpp"
 
 namespace xbpf::maps {
@@ -91,6 +92,9 @@ class HashTable {
     int copy_value(const void* key, void* out) const;
     // Lookup and delete, atomically.
     int take(const void* key, void* out);
+    // bpf_for_each_map_elem (Map::for_each): a lock-free walk of the chains in bucket order,
+    // values of slot `cpu`, so the visitor may change the table; returns the elements visited.
+    long for_each(uint32_t cpu, Map::ElementVisitor& visitor) const noexcept;
     // BPF_MAP_GET_NEXT_KEY: bucket order, chain order within a bucket.
     int next_key(const void* key, void* next) const;
     // Linux's hash batch lookup: the token is a u32 bucket index.

@@ -53,6 +53,9 @@ long Map::update(const void*, const void*, uint64_t) noexcept {
 long Map::erase(const void*) noexcept {
     return -EINVAL;
 }
+long Map::for_each(ElementVisitor&) noexcept {
+    return -kENOTSUPP;
+}
 long Map::push(const void*, uint64_t) noexcept {
     return -EOPNOTSUPP;
 }
