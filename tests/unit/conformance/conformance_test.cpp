@@ -1,6 +1,6 @@
 // The RFC 9669 conformance suite, in process: every test assembles to the bytes an independent
 // assembler produced, disassembles and reassembles to the same bytes, and runs to the expected
-// result in the fast and the checked interpreter.
+// result in every engine (fast and checked interpreter, JIT, JIT with constant blinding).
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -11,6 +11,7 @@
 #include <map>
 
 #include "support/conformance_data.hpp"
+#include "support/engines.hpp"
 #include "support/shared_data.hpp"
 #include "xbpf/engine.hpp"
 #include "xbpf/isa.hpp"
@@ -49,18 +50,17 @@ std::string hex(std::span<const uint8_t> bytes) {
 }
 
 // Runs one case; returns an empty string on success, else what went wrong.
-std::string run_case(const test::ConformanceCase& c, bool checked) {
+std::string run_case(const test::ConformanceCase& c, test::Engine engine) {
     auto program = assemble(c.assembly);
     if (!program) return "assembly failed: " + program.error().to_string();
     HelperTable helpers;
     helpers.set(5, helper_returning_one);
-    PrepareOptions options;
-    options.checked = checked;
-    auto exe = prepare_interpreter(*program, helpers, options);
+    auto exe = test::prepare(engine, *program, helpers);
     if (!exe) {
         if (c.error) return "";  // an expected error (the suite has none today)
         return "prepare failed: " + exe.error().to_string();
     }
+    if ((*exe)->engine() != test::engine_kind(engine)) return "prepared for another engine";
     std::vector<uint8_t> memory = c.memory;
     MemoryRegion region{reinterpret_cast<uintptr_t>(memory.data()), memory.size(), true, "memory"};
     RunOptions run_options;
@@ -68,6 +68,7 @@ std::string run_case(const test::ConformanceCase& c, bool checked) {
     RunContext ctx;
     const uint64_t args[2] = {reinterpret_cast<uintptr_t>(memory.data()), memory.size()};
     const uint64_t r0 = (*exe)->run(ctx, args, run_options);
+    if (ctx.engine != test::engine_kind(engine)) return "the run did not set ctx.engine";
     if (ctx.fault) {
         if (c.error) return "";
         return fmt::format("fault at {}: {}", ctx.fault->pc, ctx.fault->message);
@@ -126,10 +127,14 @@ TEST(Conformance, KernelStyleDisassemblyCoversEveryInstruction) {
     }
 }
 
-void run_suite(bool checked) {
+class ConformanceRun : public test::EngineTest {};
+XBPF_INSTANTIATE_FOR_ENGINES(ConformanceRun);
+
+TEST_P(ConformanceRun, WholeSuite) {
+    XBPF_REQUIRE_SHARED("conformance/tests");
     int passed = 0, failed = 0;
     for (const auto& c : suite()) {
-        const std::string problem = run_case(c, checked);
+        const std::string problem = run_case(c, engine());
         if (problem.empty()) {
             ++passed;
         } else {
@@ -137,19 +142,9 @@ void run_suite(bool checked) {
             ADD_FAILURE() << c.name << ": " << problem;
         }
     }
-    std::cout << (checked ? "checked" : "fast") << " interpreter: " << passed << " passed, "
-              << failed << " failed\n";
+    std::cout << test::engine_name(engine()) << " engine: " << passed << " passed, " << failed
+              << " failed\n";
     EXPECT_EQ(passed, 313);
-}
-
-TEST(Conformance, FastInterpreter) {
-    XBPF_REQUIRE_SHARED("conformance/tests");
-    run_suite(false);
-}
-
-TEST(Conformance, CheckedInterpreter) {
-    XBPF_REQUIRE_SHARED("conformance/tests");
-    run_suite(true);
 }
 
 }  // namespace
