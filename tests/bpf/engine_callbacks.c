@@ -98,32 +98,19 @@ static long add_value(void *map, __u32 *key, __u64 *value, struct state *st) {
     return *key == st->stop_at ? 1 : 0;
 }
 
-SEC("syscall")
-int sum_array(struct args *a) {
-    struct state st = {0, 0, a->stop_at, 0};
-    a->result = bpf_for_each_map_elem(&numbers, add_value, &st, a->flags);
-    a->sum = st.sum;
-    a->calls = st.calls;
-    return 0;
-}
+// One program per map: bpf_for_each_map_elem needs the map as a constant.
+#define SUM_MAP(name, map)                                                      \
+    SEC("syscall")                                                              \
+    int name(struct args *a) {                                                  \
+        struct state st = {0, 0, a->stop_at, 0};                                \
+        a->result = bpf_for_each_map_elem(&map, add_value, &st, a->flags);      \
+        a->sum = st.sum;                                                        \
+        return 0;                                                               \
+    }
 
-SEC("syscall")
-int sum_hash(struct args *a) {
-    struct state st = {0, 0, a->stop_at, 0};
-    a->result = bpf_for_each_map_elem(&table, add_value, &st, 0);
-    a->sum = st.sum;
-    a->calls = st.calls;
-    return 0;
-}
-
-SEC("syscall")
-int sum_per_cpu(struct args *a) {
-    struct state st = {0, 0, a->stop_at, 0};
-    a->result = bpf_for_each_map_elem(&per_cpu, add_value, &st, 0);
-    a->sum = st.sum;
-    a->calls = st.calls;
-    return 0;
-}
+SUM_MAP(sum_array, numbers)
+SUM_MAP(sum_hash, table)
+SUM_MAP(sum_per_cpu, per_cpu)
 
 static long double_value(void *map, __u32 *key, __u64 *value, void *unused) {
     *value *= 2;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -28,6 +29,19 @@ bool is_checked(Engine engine);
 Result<std::unique_ptr<Executable>> prepare(Engine engine, std::span<const Insn> program,
                                             const HelperTable& helpers,
                                             PrepareOptions options = {});
+
+// What a run gave: r0, or the fault that stopped it.
+struct Outcome {
+    uint64_t r0 = 0;
+    std::optional<Fault> fault;
+};
+
+// Assembles `assembly`, prepares it for `engine` and runs it once with r1.. = args; checked runs
+// may access `regions` and the memory helpers grant. Assembly and preparation errors fail the
+// current test.
+Outcome run_assembly(Engine engine, std::string_view assembly, std::span<const uint64_t> args = {},
+                     const HelperTable& helpers = {}, std::span<const MemoryRegion> regions = {},
+                     PrepareOptions options = {});
 
 // Load options that select `engine` (the runtime has no blinding: JitBlinded loads as Jit).
 LoadOptions load_options(Engine engine);

@@ -200,27 +200,10 @@ TEST_P(Callbacks, ForEachCallbacksModifyValuesAndDeleteElements) {
 
 // ---- hand-written programs: what the verifier would reject, or a compiler not write ----
 
-struct Outcome {
-    uint64_t r0 = 0;
-    std::optional<Fault> fault;
-};
-
 class CallbackFaults : public test::EngineTest {
   protected:
-    Outcome run(const std::string& assembly) {
-        auto program = assemble(assembly);
-        EXPECT_TRUE(program.ok()) << (program ? "" : program.error().to_string()) << assembly;
-        if (!program) return {};
-        auto exe = test::prepare(engine(), *program, HelperCatalog::linux_helpers().table());
-        EXPECT_TRUE(exe.ok()) << (exe ? "" : exe.error().to_string());
-        if (!exe) return {};
-        RunContext ctx;
-        std::vector<MemoryRegion> granted;
-        ctx.dynamic_regions = &granted;
-        Outcome r;
-        r.r0 = (*exe)->run(ctx, {});
-        r.fault = ctx.fault;
-        return r;
+    test::Outcome run(const std::string& assembly) {
+        return test::run_assembly(engine(), assembly, {}, HelperCatalog::linux_helpers().table());
     }
 };
 XBPF_INSTANTIATE_FOR_ENGINES(CallbackFaults);
@@ -230,7 +213,7 @@ const char* kLoopCall = "call 181\n";
 
 TEST_P(CallbackFaults, CallbacksGetTheirArgumentsAndAFrameOfTheirOwn) {
     // The callback adds its index into the caller's stack through r2 and uses its own stack.
-    const Outcome r =
+    const test::Outcome r =
         run(std::string("stdw [%r10-8], 0\nmov %r6, 77\nmov %r1, 5\nlddw %r2, func:cb\n"
                         "mov %r3, %r10\nadd %r3, -8\nmov %r4, 0\n") +
             kLoopCall +
@@ -242,8 +225,9 @@ TEST_P(CallbackFaults, CallbacksGetTheirArgumentsAndAFrameOfTheirOwn) {
 }
 
 TEST_P(CallbackFaults, AValueThatIsNotAFunctionFaultsAtTheHelperCall) {
-    const Outcome r = run(std::string("mov %r1, 3\nmov %r2, 12345\nmov %r3, 0\nmov %r4, 0\n") +
-                          kLoopCall + "mov %r0, 7\nexit\n");
+    const test::Outcome r =
+        run(std::string("mov %r1, 3\nmov %r2, 12345\nmov %r3, 0\nmov %r4, 0\n") + kLoopCall +
+            "mov %r0, 7\nexit\n");
     ASSERT_TRUE(r.fault);
     EXPECT_EQ(r.fault->pc, 4u);
     EXPECT_EQ(r.fault->message, "the callback 0x3039 is not a function of the program");
@@ -264,17 +248,17 @@ std::string nested(int depth, bool callback_calls) {
 
 TEST_P(CallbackFaults, CallbackFramesCountTowardsTheDepthLimit) {
     // Frames 0..6 for main and f1..f6, 7 for the callback: the limit of 8 frames is reached.
-    const Outcome fits = run(nested(6, false));
+    const test::Outcome fits = run(nested(6, false));
     ASSERT_FALSE(fits.fault) << fits.fault->message;
     EXPECT_EQ(fits.r0, 1u);
     // One more frame in the callback is the ninth.
-    const Outcome callee = run(nested(6, true));
+    const test::Outcome callee = run(nested(6, true));
     ASSERT_TRUE(callee.fault);
     EXPECT_EQ(callee.fault->message, "bpf-to-bpf calls nest deeper than 8 frames");
     // Slots: main 2, f1..f5 2 each, f6 7 (lddw takes two): cb starts at 2 * 6 + 7.
     EXPECT_EQ(callee.fault->pc, 19u);
     // The callback itself as the ninth frame: the helper call faults.
-    const Outcome helper = run(nested(7, false));
+    const test::Outcome helper = run(nested(7, false));
     ASSERT_TRUE(helper.fault);
     EXPECT_EQ(helper.fault->message, "bpf-to-bpf calls nest deeper than 8 frames");
     EXPECT_EQ(helper.fault->pc, 2u * 7 + 5);  // f7's call of bpf_loop
@@ -282,11 +266,12 @@ TEST_P(CallbackFaults, CallbackFramesCountTowardsTheDepthLimit) {
 
 TEST_P(CallbackFaults, AFaultInACallbackEndsTheRun) {
     // A bad callx inside the callback: the loop stops, the run ends with r0 = 0.
-    const Outcome r = run(std::string("mov %r6, 0\nmov %r1, 100\nlddw %r2, func:cb\nmov %r3, 0\n"
-                                      "mov %r4, 0\n") +
-                          kLoopCall +
-                          "mov %r0, 7\nexit\ncb:\njeq %r1, 2, +2\nmov %r0, 0\nexit\n"
-                          "mov %r3, 99999\ncall %r3\nmov %r0, 0\nexit\n");
+    const test::Outcome r =
+        run(std::string("mov %r6, 0\nmov %r1, 100\nlddw %r2, func:cb\nmov %r3, 0\n"
+                        "mov %r4, 0\n") +
+            kLoopCall +
+            "mov %r0, 7\nexit\ncb:\njeq %r1, 2, +2\nmov %r0, 0\nexit\n"
+            "mov %r3, 99999\ncall %r3\nmov %r0, 0\nexit\n");
     ASSERT_TRUE(r.fault);
     EXPECT_EQ(r.fault->pc, 13u);  // the callx in cb
     EXPECT_EQ(r.fault->message,

@@ -19,31 +19,13 @@ namespace {
 
 using test::prepare;
 
-struct Outcome {
-    uint64_t r0 = 0;
-    std::optional<Fault> fault;
-};
+using test::Outcome;
 
 class Semantics : public test::EngineTest {
   protected:
-    // Assembles, prepares for this engine and runs `assembly`; checked runs may also access
-    // `regions`.
     Outcome run(std::string_view assembly, std::vector<uint64_t> args = {},
                 const HelperTable& helpers = {}, std::span<const MemoryRegion> regions = {}) {
-        auto program = assemble(assembly);
-        EXPECT_TRUE(program.ok()) << (program ? "" : program.error().to_string());
-        if (!program) return {};
-        auto exe = prepare(engine(), *program, helpers);
-        EXPECT_TRUE(exe.ok()) << (exe ? "" : exe.error().to_string());
-        if (!exe) return {};
-        EXPECT_EQ((*exe)->engine(), test::engine_kind(engine()));
-        RunContext ctx;
-        RunOptions options;
-        options.regions = regions;
-        Outcome r;
-        r.r0 = (*exe)->run(ctx, args, options);
-        r.fault = ctx.fault;
-        return r;
+        return test::run_assembly(engine(), assembly, args, helpers, regions);
     }
 
     uint64_t r0(std::string_view assembly) {
@@ -357,6 +339,24 @@ TEST_P(Semantics, TailCallChainStopsAtTheLimit) {
     RunContext ctx;
     EXPECT_EQ((*exe)->run(ctx, {}), 7u);
     EXPECT_EQ(ctx.tail_calls_done, 33);
+}
+
+TEST_P(Semantics, TailCallIntoAnotherEngineOrModeFaults) {
+    using test::Engine;
+    const Engine other =
+        engine() == Engine::InterpreterFast ? Engine::InterpreterChecked : Engine::InterpreterFast;
+    HelperTable helpers;
+    helpers.set(12, tail_call_helper);
+    auto target = assemble("mov %r0, 1\nexit");
+    ASSERT_TRUE(target.ok());
+    auto other_target = prepare(other, *target, helpers);
+    ASSERT_TRUE(other_target.ok());
+    g_tail_target = other_target->get();
+    const Outcome r = run("call 12\nmov %r0, 99\nexit", {}, helpers);
+    EXPECT_EQ(r.r0, 0u);
+    ASSERT_TRUE(r.fault);
+    EXPECT_EQ(r.fault->pc, 0u);
+    EXPECT_EQ(r.fault->message, "tail call into a program prepared for another engine or mode");
 }
 
 TEST_P(Semantics, ManyThreadsRunOneProgram) {

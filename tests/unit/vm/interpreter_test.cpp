@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "support/engines.hpp"
 #include "xbpf/engine.hpp"
 #include "xbpf/helpers.hpp"
 #include "xbpf/isa.hpp"
@@ -11,30 +12,14 @@
 namespace xbpf {
 namespace {
 
-struct Run {
-    uint64_t r0 = 0;
-    std::optional<Fault> fault;
-};
-
-Run run(std::string_view assembly, std::vector<uint64_t> args = {}, const HelperTable& helpers = {},
-        bool checked = true, std::span<const MemoryRegion> regions = {},
-        uint64_t budget = 1'000'000) {
-    auto program = assemble(assembly);
-    EXPECT_TRUE(program.ok()) << (program ? "" : program.error().to_string());
-    if (!program) return {};
+// Runs `assembly` in the checked interpreter with an instruction budget.
+test::Outcome run(std::string_view assembly, std::vector<uint64_t> args = {},
+                  const HelperTable& helpers = {}, std::span<const MemoryRegion> regions = {},
+                  uint64_t budget = 1'000'000) {
     PrepareOptions options;
-    options.checked = checked;
     options.instruction_budget = budget;
-    auto exe = prepare_interpreter(*program, helpers, options);
-    EXPECT_TRUE(exe.ok()) << (exe ? "" : exe.error().to_string());
-    if (!exe) return {};
-    RunContext ctx;
-    RunOptions run_options;
-    run_options.regions = regions;
-    Run r;
-    r.r0 = (*exe)->run(ctx, args, run_options);
-    r.fault = ctx.fault;
-    return r;
+    return test::run_assembly(test::Engine::InterpreterChecked, assembly, args, helpers, regions,
+                              options);
 }
 
 // ---- checked mode ----
@@ -43,9 +28,9 @@ TEST(CheckedInterpreter, StopsOutOfBoundsAccessesAndNamesTheRegion) {
     uint8_t data[16] = {};
     MemoryRegion region{reinterpret_cast<uintptr_t>(data), sizeof data, true, "packet"};
     const std::vector<uint64_t> args = {reinterpret_cast<uintptr_t>(data)};
-    auto in = run("ldxdw %r0, [%r1+8]\nexit", args, {}, true, std::span(&region, 1));
+    auto in = run("ldxdw %r0, [%r1+8]\nexit", args, {}, std::span(&region, 1));
     EXPECT_FALSE(in.fault);
-    auto past = run("mov %r0, 0\nldxdw %r0, [%r1+12]\nexit", args, {}, true, std::span(&region, 1));
+    auto past = run("mov %r0, 0\nldxdw %r0, [%r1+12]\nexit", args, {}, std::span(&region, 1));
     ASSERT_TRUE(past.fault);
     EXPECT_EQ(past.fault->pc, 1u);
     EXPECT_NE(past.fault->message.find("read of 8 bytes"), std::string::npos)
@@ -57,28 +42,28 @@ TEST(CheckedInterpreter, StopsOutOfBoundsAccessesAndNamesTheRegion) {
 TEST(CheckedInterpreter, RejectsWritesToReadOnlyRegions) {
     uint8_t ctx_bytes[8] = {};
     MemoryRegion region{reinterpret_cast<uintptr_t>(ctx_bytes), sizeof ctx_bytes, false, "context"};
-    auto r = run("stw [%r1+0], 1\nexit", {reinterpret_cast<uintptr_t>(ctx_bytes)}, {}, true,
+    auto r = run("stw [%r1+0], 1\nexit", {reinterpret_cast<uintptr_t>(ctx_bytes)}, {},
                  std::span(&region, 1));
     ASSERT_TRUE(r.fault);
     EXPECT_NE(r.fault->message.find("context is read-only"), std::string::npos) << r.fault->message;
 }
 
 TEST(CheckedInterpreter, StackIsBoundedPerActiveFrames) {
-    auto below = run("stdw [%r10-520], 1\nexit", {}, {}, true);
+    auto below = run("stdw [%r10-520], 1\nexit", {}, {});
     ASSERT_TRUE(below.fault);
     EXPECT_NE(below.fault->message.find("stack"), std::string::npos);
-    auto above = run("ldxdw %r0, [%r10+0]\nexit", {}, {}, true);
+    auto above = run("ldxdw %r0, [%r10+0]\nexit", {}, {});
     ASSERT_TRUE(above.fault);
     // A callee may read its caller's frame (pointers to the caller's stack are passed down).
     auto caller_frame =
         run("stdw [%r10-8], 5\nmov %r1, %r10\ncall local f\nexit\nf:\nldxdw %r0, [%r1-8]\nexit\n",
-            {}, {}, true);
+            {}, {});
     EXPECT_FALSE(caller_frame.fault);
     EXPECT_EQ(caller_frame.r0, 5u);
 }
 
 TEST(CheckedInterpreter, InstructionBudgetStopsEndlessLoops) {
-    auto r = run("ja -1\nexit", {}, {}, true, {}, 1000);
+    auto r = run("ja -1\nexit", {}, {}, {}, 1000);
     ASSERT_TRUE(r.fault);
     EXPECT_NE(r.fault->message.find("budget of 1000"), std::string::npos);
 }
@@ -137,8 +122,8 @@ TEST(CheckedInterpreter, CallbacksSeeTheCallersFramesAndNothingBeyond) {
 TEST(CheckedInterpreter, TheInstructionBudgetCoversCallbacks) {
     const HelperTable& helpers = HelperCatalog::linux_helpers().table();
     const std::string program = loop_with_callback("mov %r0, 0\nexit\n", 1000);
-    EXPECT_FALSE(run(program, {}, helpers, true, {}, 5000).fault);
-    auto r = run(program, {}, helpers, true, {}, 1000);
+    EXPECT_FALSE(run(program, {}, helpers, {}, 5000).fault);
+    auto r = run(program, {}, helpers, {}, 1000);
     ASSERT_TRUE(r.fault);
     EXPECT_NE(r.fault->message.find("budget of 1000"), std::string::npos) << r.fault->message;
 }
