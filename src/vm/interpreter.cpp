@@ -24,19 +24,20 @@ namespace {
     X(ADD64_K)                                                                                            \
     X(ADD64_X)                                                                                            \
     X(SUB64_K)                                                                                            \
-    X(SUB64_X) X(MUL64_K) X(MUL64_X) X(DIV64_K) X(DIV64_X) X(SDIV64_K) X(SDIV64_X) X(OR64_K) X(           \
-        OR64_X) X(AND64_K) X(AND64_X) X(LSH64_K) X(LSH64_X) X(RSH64_K) X(RSH64_X) X(NEG64)                \
-        X(MOD64_K) X(MOD64_X) X(SMOD64_K) X(SMOD64_X) X(XOR64_K) X(XOR64_X) X(MOV64_K) X(MOV64_X)         \
-            X(MOVSX64_8) X(MOVSX64_16) X(MOVSX64_32) X(ARSH64_K) X(ARSH64_X) X(BSWAP16) X(BSWAP32)        \
-                X(BSWAP64) X(ADD32_K) X(ADD32_X) X(SUB32_K) X(SUB32_X) X(MUL32_K) X(MUL32_X) X(           \
-                    DIV32_K) X(DIV32_X) X(SDIV32_K) X(SDIV32_X) X(OR32_K) X(OR32_X) X(AND32_K)            \
-                    X(AND32_X) X(LSH32_K) X(LSH32_X) X(RSH32_K) X(RSH32_X) X(NEG32) X(MOD32_K)            \
-                        X(MOD32_X) X(SMOD32_K) X(SMOD32_X) X(XOR32_K) X(XOR32_X) X(MOV32_K) X(            \
-                            MOV32_X) X(MOVSX32_8) X(MOVSX32_16) X(ARSH32_K) X(ARSH32_X) X(LE16)           \
-                            X(LE32) X(LE64) X(BE16) X(BE32) X(BE64) X(LDXB) X(LDXH) X(LDXW) X(            \
-                                LDXDW) X(LDXSB) X(LDXSH) X(LDXSW) X(STB)                                  \
-                                X(STH) X(STW) X(STDW) X(STXB) X(STXH) X(STXW) X(STXDW) X(                 \
-                                    AADD32) X(AOR32) X(AAND32) X(AXOR32) X(AFADD32) X(AFOR32)             \
+    X(SUB64_X)                                                                                            \
+    X(MUL64_K) X(MUL64_X) X(DIV64_K) X(DIV64_X) X(SDIV64_K) X(SDIV64_X) X(OR64_K) X(OR64_X) X(            \
+        AND64_K) X(AND64_X) X(LSH64_K) X(LSH64_X) X(RSH64_K) X(RSH64_X) X(NEG64) X(MOD64_K)               \
+        X(MOD64_X) X(SMOD64_K) X(SMOD64_X) X(XOR64_K) X(XOR64_X) X(MOV64_K) X(MOV64_X) X(                 \
+            MOVSX64_8) X(MOVSX64_16) X(MOVSX64_32) X(ARSH64_K) X(ARSH64_X) X(BSWAP16) X(BSWAP32)          \
+            X(BSWAP64) X(ADD32_K) X(ADD32_X) X(SUB32_K) X(SUB32_X) X(MUL32_K) X(MUL32_X)                  \
+                X(DIV32_K) X(DIV32_X) X(SDIV32_K) X(SDIV32_X) X(OR32_K) X(OR32_X) X(AND32_K) X(           \
+                    AND32_X) X(LSH32_K) X(LSH32_X) X(RSH32_K) X(RSH32_X) X(NEG32) X(MOD32_K)              \
+                    X(MOD32_X) X(SMOD32_K) X(SMOD32_X) X(XOR32_K) X(XOR32_X) X(MOV32_K) X(MOV32_X)        \
+                        X(MOVSX32_8) X(MOVSX32_16) X(ARSH32_K) X(ARSH32_X) X(LE16) X(LE32) X(LE64)        \
+                            X(BE16) X(BE32) X(BE64) X(LDXB) X(LDXH) X(LDXW) X(LDXDW) X(LDXSB) X(          \
+                                LDXSH) X(LDXSW) X(STB) X(STH)                                             \
+                                X(STW) X(STDW) X(STXB) X(STXH) X(STXW) X(STXDW) X(AADD32) X(              \
+                                    AOR32) X(AAND32) X(AXOR32) X(AFADD32) X(AFOR32)                       \
                                     X(AFAND32) X(AFXOR32) X(AXCHG32) X(ACMPXCHG32) X(AADD64) X(           \
                                         AOR64) X(AAND64) X(AXOR64) X(AFADD64) X(AFOR64)                   \
                                         X(AFAND64) X(AFXOR64) X(AXCHG64) X(ACMPXCHG64) X(LDDW) X(         \
@@ -251,6 +252,7 @@ std::string describe_access(uintptr_t addr, size_t size, bool write,
 // of the program) continues on the same state in a frame of its own, so its frames count
 // towards the depth limit and a checked run sees every active frame, the callers' included.
 struct Machine final : FunctionCaller {
+    // The registers when the run starts or a helper is called (execute() works on a copy).
     struct Frame {
         const Slot* return_to;  // null: the frame of a callback, which returns to its helper
         const Program* program;
@@ -287,8 +289,11 @@ uint64_t Program::execute(Machine& m, RunContext& ctx, const Slot* ip) const {
         return 0;
     }
 
-    // Runs until the frame it started in exits: the whole program, or one callback.
-    uint64_t* const reg = m.reg;
+    // Runs until the frame it started in exits: the whole program, or one callback. The
+    // registers are a local copy (the compiler knows nothing else writes them), handed back to
+    // `m` only when a helper might call back.
+    uint64_t reg[kRegisterCount];
+    std::memcpy(reg, m.reg, sizeof reg);
     uint8_t* const stack = m.stack;
     Machine::Frame* const frames = m.frames;
     const int stop_depth = m.depth;
@@ -861,6 +866,7 @@ L_JSLE32_X:
     call_helper : {
         const uint64_t r1 = R(1);
         // What a callback from the helper continues from.
+        std::memcpy(m.reg, reg, sizeof reg);
         m.depth = depth;
         m.budget = budget;
         m.caller = prog;
