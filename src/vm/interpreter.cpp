@@ -25,14 +25,15 @@ namespace {
     X(ADD64_X)                                                                                            \
     X(SUB64_K)                                                                                            \
     X(SUB64_X)                                                                                            \
-    X(MUL64_K) X(MUL64_X) X(DIV64_K) X(DIV64_X) X(SDIV64_K) X(SDIV64_X) X(OR64_K) X(OR64_X) X(            \
-        AND64_K) X(AND64_X) X(LSH64_K) X(LSH64_X) X(RSH64_K) X(RSH64_X) X(NEG64) X(MOD64_K)               \
-        X(MOD64_X) X(SMOD64_K) X(SMOD64_X) X(XOR64_K) X(XOR64_X) X(MOV64_K) X(MOV64_X) X(                 \
-            MOVSX64_8) X(MOVSX64_16) X(MOVSX64_32) X(ARSH64_K) X(ARSH64_X) X(BSWAP16) X(BSWAP32)          \
-            X(BSWAP64) X(ADD32_K) X(ADD32_X) X(SUB32_K) X(SUB32_X) X(MUL32_K) X(MUL32_X)                  \
-                X(DIV32_K) X(DIV32_X) X(SDIV32_K) X(SDIV32_X) X(OR32_K) X(OR32_X) X(AND32_K) X(           \
-                    AND32_X) X(LSH32_K) X(LSH32_X) X(RSH32_K) X(RSH32_X) X(NEG32) X(MOD32_K)              \
-                    X(MOD32_X) X(SMOD32_K) X(SMOD32_X) X(XOR32_K) X(XOR32_X) X(MOV32_K) X(MOV32_X)        \
+    X(MUL64_K)                                                                                            \
+    X(MUL64_X) X(DIV64_K) X(DIV64_X) X(SDIV64_K) X(SDIV64_X) X(OR64_K) X(OR64_X) X(AND64_K)               \
+        X(AND64_X) X(LSH64_K) X(LSH64_X) X(RSH64_K) X(RSH64_X) X(NEG64) X(MOD64_K) X(MOD64_X)             \
+            X(SMOD64_K) X(SMOD64_X) X(XOR64_K) X(XOR64_X) X(MOV64_K) X(MOV64_X) X(MOVSX64_8) X(           \
+                MOVSX64_16) X(MOVSX64_32) X(ARSH64_K) X(ARSH64_X) X(BSWAP16) X(BSWAP32) X(BSWAP64)        \
+                X(ADD32_K) X(ADD32_X) X(SUB32_K) X(SUB32_X) X(MUL32_K) X(MUL32_X) X(DIV32_K) X(           \
+                    DIV32_X) X(SDIV32_K) X(SDIV32_X) X(OR32_K) X(OR32_X) X(AND32_K) X(AND32_X)            \
+                    X(LSH32_K) X(LSH32_X) X(RSH32_K) X(RSH32_X) X(NEG32) X(MOD32_K) X(MOD32_X) X(         \
+                        SMOD32_K) X(SMOD32_X) X(XOR32_K) X(XOR32_X) X(MOV32_K) X(MOV32_X)                 \
                         X(MOVSX32_8) X(MOVSX32_16) X(ARSH32_K) X(ARSH32_X) X(LE16) X(LE32) X(LE64)        \
                             X(BE16) X(BE32) X(BE64) X(LDXB) X(LDXH) X(LDXW) X(LDXDW) X(LDXSB) X(          \
                                 LDXSH) X(LDXSW) X(STB) X(STH)                                             \
@@ -1002,19 +1003,21 @@ uint64_t Program::call_back(Machine& m, RunContext& ctx, uint64_t function,
             Fault{site, fmt::format("bpf-to-bpf calls nest deeper than {} frames", kMaxCallDepth)};
         return 0;
     }
+    // Helper calls inside the callback move m.depth and the call site: put them back after.
+    const int depth = m.depth;
+    const Program* caller = m.caller;
+    const Slot* call_site = m.call_site;
     uint64_t* reg = m.reg;
-    m.frames[m.depth] = Machine::Frame{nullptr, this, {reg[6], reg[7], reg[8], reg[9]}, reg[10]};
-    ++m.depth;
+    Machine::Frame& frame = m.frames[depth];
+    frame = Machine::Frame{nullptr, this, {reg[6], reg[7], reg[8], reg[9]}, reg[10]};
+    m.depth = depth + 1;
     reg[kFramePointer] -= kStackSize;
     for (size_t i = 0; i < args.size(); ++i)
         reg[i + 1] = args[i];
-    const Program* caller = m.caller;
-    const Slot* call_site = m.call_site;
     const uint64_t r0 = checked_ ? execute<true>(m, ctx, callee) : execute<false>(m, ctx, callee);
+    m.depth = depth;
     m.caller = caller;
     m.call_site = call_site;
-    --m.depth;
-    const Machine::Frame& frame = m.frames[m.depth];
     for (int i = 0; i < 4; ++i)
         reg[6 + i] = frame.saved[i];
     reg[kFramePointer] = frame.r10;

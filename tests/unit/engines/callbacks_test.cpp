@@ -264,6 +264,16 @@ TEST_P(CallbackFaults, CallbackFramesCountTowardsTheDepthLimit) {
     EXPECT_EQ(helper.fault->pc, 2u * 7 + 5);  // f7's call of bpf_loop
 }
 
+TEST_P(CallbackFaults, RepeatedCallbacksThatCallHelpersKeepTheirDepth) {
+    // Each of the 8 calls enters cb at depth 1 and g at depth 2, whose helper call must not
+    // leave the next call deeper.
+    const test::Outcome r =
+        run(std::string("mov %r1, 8\nlddw %r2, func:cb\nmov %r3, 0\nmov %r4, 0\n") + kLoopCall +
+            "exit\ncb:\ncall local g\nmov %r0, 0\nexit\ng:\ncall 7\nmov %r0, 0\nexit\n");
+    ASSERT_FALSE(r.fault) << r.fault->message;
+    EXPECT_EQ(r.r0, 8u);
+}
+
 TEST_P(CallbackFaults, AFaultInACallbackEndsTheRun) {
     // A bad callx inside the callback: the loop stops, the run ends with r0 = 0.
     const test::Outcome r =

@@ -6,7 +6,8 @@
 // the memory after a run compares r0, the buffer and the stack. Programs are valid by
 // construction, the way a verifier would see them: registers are read only once written,
 // memory accesses stay inside the buffer or the initialised stack, loops are counted, calls go
-// to later functions only. Every decision comes from a Choices source: a seeded PRNG, or the
+// to later functions only, including the callbacks of bpf_loop (which get the buffer as their
+// context). Every decision comes from a Choices source: a seeded PRNG, or the
 // fuzzer's bytes.
 //
 // With kernel_compatible, only what the Linux verifier accepts in an XDP program is generated
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "xbpf/engine.hpp"
+#include "xbpf/helpers.hpp"
 #include "xbpf/insn.hpp"
 
 namespace xbpf::test {
@@ -33,6 +35,7 @@ inline constexpr int kMaxStackSlots = 64;       // 512 bytes
 inline constexpr int kMemoryBytes = kDumpOffset + 8 + 8 * kMaxStackSlots;
 inline constexpr int32_t kMixHelper = 100;    // deterministic: mixes r1..r5
 inline constexpr int32_t kStoreHelper = 101;  // *(u64 *)r1 = r2, returns r2 ^ 0x5a
+inline constexpr int32_t kLoopHelper = 181;   // Linux's bpf_loop: callbacks into the program
 
 // The helpers generated programs call.
 inline uint64_t differential_mix_helper(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e,
@@ -54,6 +57,7 @@ inline HelperTable differential_helpers() {
     HelperTable t;
     t.set(kMixHelper, differential_mix_helper);
     t.set(kStoreHelper, differential_store_helper);
+    t.set(kLoopHelper, HelperCatalog::linux_helpers().table().get(kLoopHelper));
     return t;
 }
 
@@ -171,6 +175,7 @@ class ProgramGenerator {
         std::vector<std::pair<size_t, int>> calls;  // (pc in function, callee)
         std::vector<size_t> code_addresses;         // lddw of a function (imm = callee for now)
         int depth = 0;                              // call depth at which it runs
+        bool callback = false;  // bpf_loop's: r1 = the index, r2 = the buffer; returns 0 or 1
     };
 
     // ---- emission ----
@@ -240,6 +245,14 @@ class ProgramGenerator {
             // rB = the buffer (set by the prologue the caller adds); pick which register.
             base_ = 6 + static_cast<int>(c_.below(4));
             main_base_ = base_;
+        } else if (functions_[static_cast<size_t>(f)].callback) {
+            // bpf_loop calls it with r1 = the index, r2 = the buffer (its context), r3..r5 = 0.
+            set_scalar(1);
+            st_.r[2] = Reg{Kind::Buffer, 0, 0};
+            for (int r = 3; r <= 5; ++r)
+                set_scalar(r);
+            base_ = 6 + static_cast<int>(c_.below(4));
+            emit(make::mov64_reg(base_, 2));
         } else {
             // Called with r1 = the buffer, r2..r5 scalars.
             st_.r[1] = Reg{Kind::Buffer, 0, 0};
@@ -296,6 +309,8 @@ class ProgramGenerator {
                 emit(make::load(op::DW, t, 10, static_cast<int16_t>(-8 * s)));
                 emit(make::alu64_reg(c_.pick({op::ADD, op::XOR}), 0, t));
             }
+            // A callback returns 0 (go on) or 1 (stop).
+            if (functions_[static_cast<size_t>(f)].callback) emit(make::alu64_imm(op::AND, 0, 1));
             emit(make::exit());
         }
         return code;
@@ -905,16 +920,20 @@ class ProgramGenerator {
             st_.r[r] = Reg{};
         set_scalar(0);
     }
-    int new_or_later_function() {
-        // A later function (calls only go forward: no recursion, bounded depth).
+    int new_or_later_function(bool callback = false) {
+        // A later function (calls only go forward: no recursion, bounded depth). Callbacks are
+        // entered differently: each is a new function, called only by its bpf_loop.
         const int depth = functions_[current_].depth + 1;
         if (depth >= kMaxCallDepth - 1) return -1;
-        for (size_t f = static_cast<size_t>(current_) + 1; f < functions_.size(); ++f) {
-            if (functions_[f].depth >= depth && c_.percent(50)) return static_cast<int>(f);
+        for (size_t f = static_cast<size_t>(current_) + 1; f < functions_.size() && !callback;
+             ++f) {
+            if (functions_[f].depth >= depth && !functions_[f].callback && c_.percent(50))
+                return static_cast<int>(f);
         }
         if (functions_.size() > static_cast<size_t>(opt_.max_functions)) return -1;
         functions_.emplace_back();
         functions_.back().depth = depth;
+        functions_.back().callback = callback;
         return static_cast<int>(functions_.size() - 1);
     }
     void local_call() {
@@ -937,7 +956,21 @@ class ProgramGenerator {
         after_call();
         if (target > 5) st_.r[target] = Reg{};
     }
+    void loop_helper_call() {
+        // bpf_loop(n, callback, the buffer, 0): the callback runs in frames of its own.
+        const int callee = new_or_later_function(true);
+        if (callee < 0) return alu();
+        emit(make::mov64_imm(1, static_cast<int32_t>(c_.below(6))));
+        functions_[current_].code_addresses.push_back(out_->size());
+        emit_lddw(2, static_cast<uint64_t>(callee), op::kImmCodeAddr);
+        emit(make::mov64_reg(3, base_));
+        emit(make::mov64_imm(4, 0));
+        emit(make::call_helper(kLoopHelper));
+        after_call();
+    }
     void helper_call() {
+        if (c_.percent(20) && current_ < opt_.max_functions && functions_.size() < 5)
+            return loop_helper_call();
         if (c_.percent(50)) {
             prepare_call_arguments();
             // The mix helper folds r1 into its result: a scalar there, not the buffer's address.
