@@ -70,6 +70,15 @@ class Callbacks : public test::EngineTest {
     std::shared_ptr<LoadedObject> object_;
 };
 
+// A hash map's u32 keys in its own order (get_next_key's, the order for_each walks).
+std::vector<uint32_t> keys_in_order(Map& map) {
+    std::vector<uint32_t> keys;
+    uint32_t key = 0;
+    while (map.get_next_key(keys.empty() ? nullptr : &keys.back(), &key) == 0)
+        keys.push_back(key);
+    return keys;
+}
+
 std::vector<test::Engine> runtime_engines() {
     // The runtime has no blinded JIT: three engines.
     return {test::Engine::InterpreterFast, test::Engine::InterpreterChecked, test::Engine::Jit};
@@ -140,10 +149,7 @@ TEST_P(Callbacks, ForEachSumsAHashInIterationOrder) {
     EXPECT_EQ(all.result, 4);
     EXPECT_EQ(all.sum, 4100u);
     // Stopping at a key visits the keys before it in the map's order (get_next_key's).
-    std::vector<uint32_t> order;
-    uint32_t key = 0;
-    for (const void* prev = nullptr; table.get_next_key(prev, &key) == 0; prev = &order.back())
-        order.push_back(key);
+    const std::vector<uint32_t> order = keys_in_order(table);
     ASSERT_EQ(order.size(), 4u);
     uint64_t expected = 0;
     for (size_t i = 0; i < order.size(); ++i) {
@@ -186,14 +192,10 @@ TEST_P(Callbacks, ForEachCallbacksModifyValuesAndDeleteElements) {
     }
     EXPECT_EQ(run("double_hash", {}).result, 4);  // deleting the current element is allowed
     std::map<uint32_t, uint64_t> left;
-    uint32_t key = 0;
-    for (const void* prev = nullptr; table.get_next_key(prev, &key) == 0;) {
+    for (uint32_t key : keys_in_order(table)) {
         uint64_t v = 0;
         ASSERT_EQ(table.lookup_elem(&key, &v), 0);
         left[key] = v;
-        static uint32_t last;
-        last = key;
-        prev = &last;
     }
     EXPECT_EQ(left, (std::map<uint32_t, uint64_t>{{20u, 40u}}));
 }
