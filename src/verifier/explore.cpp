@@ -216,6 +216,21 @@ bool Analyzer::visit_prune_point(Path& path) {
                    "so nothing the loop does brings it closer to its exit");
         }
     }
+    // A callback entered again by its helper (bpf_loop...): the helper bounds how often, so the
+    // caller's numbers are widened with those of the entry still being explored rather than
+    // followed call by call (a counter in the caller's stack would never repeat). Linux gets the
+    // same effect by comparing such entries without the numbers nothing depends on.
+    if (callback_entry) {
+        for (size_t i = list.size(); i-- > 0;) {
+            const StoredState& s = stored_[list[i]];
+            if (!s.state || s.branches == 0) continue;
+            VerifierState joined = path.state;
+            if (join_into(joined, *s.state, /*widen_scalars=*/true, next_id_)) {
+                path.state = std::move(joined);
+                break;
+            }
+        }
+    }
     // Joins happen only where paths meet, never inside a loop being followed: joining an
     // iteration with a state from elsewhere would lose what the loop has done so far (a
     // counter's progress) and the loop would never be seen to end. Inside a loop's body the

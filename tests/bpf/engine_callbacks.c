@@ -7,7 +7,6 @@ struct args {
     __u64 n;        // loop count
     __u64 stop_at;  // the index (or key) at which the callback stops; beyond n: never
     __u64 flags;
-    __u64 salt;    // mixed into what the loop callbacks add (the test passes 0)
     __s64 result;  // what the helper returned
     __u64 sum;
     __u64 calls;
@@ -41,26 +40,23 @@ struct {
     __type(value, __u64);
 } counter SEC(".maps");
 
-// Lives in the caller's stack; the callbacks write it through their context pointer. What they
-// add is unknown to the verifier (a value from the map, or the index mixed with the caller's
-// salt): a sum it could track would differ at every call, and xbpf's verifier does not widen
-// the caller's numbers between a callback's calls, so it would never see them converge.
+// Lives in the caller's stack; the callbacks write it through their context pointer.
 struct state {
     __u64 sum;
     __u64 calls;
     __u64 stop_at;
-    __u64 salt;
 };
 
 static int add_index(__u32 index, void *data) {
     struct state *st = data;
-    st->sum += index ^ st->salt;
+    st->sum += index;
+    st->calls++;
     return index == st->stop_at ? 1 : 0;
 }
 
 SEC("syscall")
 int loop_sum(struct args *a) {
-    struct state st = {0, 0, a->stop_at, a->salt};
+    struct state st = {0, 0, a->stop_at};
     a->result = bpf_loop(a->n, add_index, &st, a->flags);
     a->sum = st.sum;
     a->calls = st.calls;
@@ -74,7 +70,7 @@ static int count_in_map(__u32 index, void *data) {
     __u32 key = 0;
     __u64 *c = bpf_map_lookup_elem(&counter, &key);
     if (c) __sync_fetch_and_add(c, 1);
-    st->sum += index ^ st->salt;
+    st->sum += index;
     return 0;
 }
 
@@ -86,7 +82,7 @@ static int outer_step(__u32 index, void *data) {
 
 SEC("syscall")
 int nested_loops(struct args *a) {
-    struct state st = {0, 0, 0, a->salt};
+    struct state st = {0, 0, 0};
     a->result = bpf_loop(a->n, outer_step, &st, 0);
     a->sum = st.sum;
     a->calls = st.calls;
@@ -95,6 +91,7 @@ int nested_loops(struct args *a) {
 
 static long add_value(void *map, __u32 *key, __u64 *value, struct state *st) {
     st->sum += *value;
+    st->calls++;
     return *key == st->stop_at ? 1 : 0;
 }
 
@@ -102,9 +99,10 @@ static long add_value(void *map, __u32 *key, __u64 *value, struct state *st) {
 #define SUM_MAP(name, map)                                                      \
     SEC("syscall")                                                              \
     int name(struct args *a) {                                                  \
-        struct state st = {0, 0, a->stop_at, 0};                                \
+        struct state st = {0, 0, a->stop_at};                                   \
         a->result = bpf_for_each_map_elem(&map, add_value, &st, a->flags);      \
         a->sum = st.sum;                                                        \
+        a->calls = st.calls;                                                    \
         return 0;                                                               \
     }
 

@@ -321,6 +321,30 @@ TEST(VerifierRules, BoundedLoopHelperCallback) {
         "callback");
 }
 
+// bpf_loop(4, cb, ctx = r10 - 16, 0) with [r10-16] = a counter, [r10-8] = 0; cb is `body`.
+std::string loop_with_counter(const std::string& body) {
+    return "stdw [%r10-16], 0\nstdw [%r10-8], 0\nmov %r1, 4\nlddw %r2, func:cb\nmov %r3, "
+           "%r10\nadd %r3, -16\nmov %r4, 0\ncall 181\nmov %r0, 2\nexit\ncb:\n" +
+           body;
+}
+
+TEST(VerifierRules, CallbackCountersInTheCallersStackConverge) {
+    // A counter the callback increments through its context differs at every call: the
+    // callback's entries are widened instead of followed one by one.
+    expect_accept(loop_with_counter(
+        "ldxdw %r3, [%r2+0]\nadd %r3, 1\nstxdw [%r2+0], %r3\nmov %r0, 0\nexit\n"));
+    // Widened, the counter is no longer a known index: using it unchecked is refused...
+    expect_reject(loop_with_counter("ldxdw %r3, [%r2+0]\nmov %r4, %r2\nadd %r4, %r3\n"
+                                    "stb [%r4+8], 1\nadd %r3, 1\nstxdw [%r2+0], %r3\n"
+                                    "mov %r0, 0\nexit\n"),
+                  "");
+    // ... and checked, it is fine.
+    expect_accept(
+        loop_with_counter("ldxdw %r3, [%r2+0]\njge %r3, 8, done\nmov %r4, %r2\n"
+                          "add %r4, %r3\nstb [%r4+8], 1\nadd %r3, 1\n"
+                          "stxdw [%r2+0], %r3\ndone:\nmov %r0, 0\nexit\n"));
+}
+
 TEST(VerifierMessages, ExplainWhereWhatAndHow) {
     Case run{.type = "xdp", .maps = {hash_map(8)}};
     const auto r = check(
