@@ -28,6 +28,12 @@ class Semantics : public test::EngineTest {
         return test::run_assembly(engine(), assembly, args, helpers, regions);
     }
 
+    // Each program runs without a fault to its expected r0.
+    void expect_r0(std::initializer_list<std::pair<std::string_view, uint64_t>> cases) {
+        for (const auto& [assembly, expected] : cases)
+            EXPECT_EQ(r0(assembly), expected) << assembly;
+    }
+
     uint64_t r0(std::string_view assembly) {
         auto r = run(assembly);
         EXPECT_FALSE(r.fault) << r.fault->message;
@@ -37,80 +43,88 @@ class Semantics : public test::EngineTest {
 XBPF_INSTANTIATE_FOR_ENGINES(Semantics);
 
 TEST_P(Semantics, DivisionAndModuloCornerCases) {
-    EXPECT_EQ(r0("mov %r0, 7\nmov %r1, 0\ndiv %r0, %r1\nexit"), 0u);
-    EXPECT_EQ(r0("mov %r0, 7\nmov %r1, 0\nmod %r0, %r1\nexit"), 7u);
-    EXPECT_EQ(r0("lddw %r0, 0x100000007\nmov %r1, 0\nmod32 %r0, %r1\nexit"), 7u);
-    EXPECT_EQ(r0("lddw %r0, 0x100000007\nmod32 %r0, 0\nexit"), 7u);
-    EXPECT_EQ(r0("lddw %r0, 0x8000000000000000\nsdiv %r0, -1\nexit"), 0x8000000000000000u);
-    EXPECT_EQ(r0("lddw %r0, 0x8000000000000000\nmov %r1, -1\nsdiv %r0, %r1\nexit"),
-              0x8000000000000000u);
-    EXPECT_EQ(r0("lddw %r0, 0x8000000000000000\nsmod %r0, -1\nexit"), 0u);
-    EXPECT_EQ(r0("lddw %r0, 0x8000000000000000\nmov %r1, -1\nsmod %r0, %r1\nexit"), 0u);
-    EXPECT_EQ(r0("mov32 %r0, 0x80000000\nsdiv32 %r0, -1\nexit"), 0x80000000u);
-    EXPECT_EQ(r0("mov32 %r0, 0x80000000\nmov %r1, -1\nsdiv32 %r0, %r1\nexit"), 0x80000000u);
-    EXPECT_EQ(r0("mov %r0, -7\nsmod %r0, 2\nexit"), static_cast<uint64_t>(-1));
-    EXPECT_EQ(r0("mov %r0, 7\nsmod %r0, -2\nexit"), 1u);
-    EXPECT_EQ(r0("mov %r0, -1\ndiv %r0, -1\nexit"), 1u);
-    EXPECT_EQ(r0("mov32 %r0, -1\ndiv32 %r0, -1\nexit"), 1u);
-    EXPECT_EQ(r0("mov %r0, 100\ndiv %r0, 8\nexit"), 12u);
-    EXPECT_EQ(r0("mov %r0, 100\nmod %r0, 8\nexit"), 4u);
-    // Division touching r0 and r3, which x86 division itself uses.
-    EXPECT_EQ(r0("mov %r0, 5\nmov %r3, 100\ndiv %r3, %r0\nadd %r0, %r3\nexit"), 25u);
-    EXPECT_EQ(r0("mov %r0, 100\nmov %r3, 7\nmod %r0, %r3\nadd %r0, %r3\nexit"), 9u);
-    EXPECT_EQ(r0("mov %r0, 100\nmov %r3, 7\nmov %r4, 3\nsdiv %r3, %r4\nadd %r0, %r3\nexit"), 102u);
-    EXPECT_EQ(r0("mov %r3, 9\ndiv %r3, %r3\nmov %r0, %r3\nexit"), 1u);
+    expect_r0({
+        {"mov %r0, 7\nmov %r1, 0\ndiv %r0, %r1\nexit", 0u},
+        {"mov %r0, 7\nmov %r1, 0\nmod %r0, %r1\nexit", 7u},
+        {"lddw %r0, 0x100000007\nmov %r1, 0\nmod32 %r0, %r1\nexit", 7u},
+        {"lddw %r0, 0x100000007\nmod32 %r0, 0\nexit", 7u},
+        {"lddw %r0, 0x8000000000000000\nsdiv %r0, -1\nexit", 0x8000000000000000u},
+        {"lddw %r0, 0x8000000000000000\nmov %r1, -1\nsdiv %r0, %r1\nexit", 0x8000000000000000u},
+        {"lddw %r0, 0x8000000000000000\nsmod %r0, -1\nexit", 0u},
+        {"lddw %r0, 0x8000000000000000\nmov %r1, -1\nsmod %r0, %r1\nexit", 0u},
+        {"mov32 %r0, 0x80000000\nsdiv32 %r0, -1\nexit", 0x80000000u},
+        {"mov32 %r0, 0x80000000\nmov %r1, -1\nsdiv32 %r0, %r1\nexit", 0x80000000u},
+        {"mov %r0, -7\nsmod %r0, 2\nexit", static_cast<uint64_t>(-1)},
+        {"mov %r0, 7\nsmod %r0, -2\nexit", 1u},
+        {"mov %r0, -1\ndiv %r0, -1\nexit", 1u},
+        {"mov32 %r0, -1\ndiv32 %r0, -1\nexit", 1u},
+        {"mov %r0, 100\ndiv %r0, 8\nexit", 12u},
+        {"mov %r0, 100\nmod %r0, 8\nexit", 4u},
+        // Division touching r0 and r3, which x86 division itself uses.
+        {"mov %r0, 5\nmov %r3, 100\ndiv %r3, %r0\nadd %r0, %r3\nexit", 25u},
+        {"mov %r0, 100\nmov %r3, 7\nmod %r0, %r3\nadd %r0, %r3\nexit", 9u},
+        {"mov %r0, 100\nmov %r3, 7\nmov %r4, 3\nsdiv %r3, %r4\nadd %r0, %r3\nexit", 102u},
+        {"mov %r3, 9\ndiv %r3, %r3\nmov %r0, %r3\nexit", 1u},
+    });
 }
 
 TEST_P(Semantics, ShiftsAreMasked) {
-    EXPECT_EQ(r0("mov %r0, 1\nlsh %r0, 65\nexit"), 2u);
-    EXPECT_EQ(r0("mov %r0, 1\nmov %r1, 33\nlsh32 %r0, %r1\nexit"), 2u);
-    EXPECT_EQ(r0("mov %r0, -8\narsh %r0, 1\nexit"), static_cast<uint64_t>(-4));
-    EXPECT_EQ(r0("mov32 %r0, -8\narsh32 %r0, 1\nexit"), 0xfffffffcu);
-    // Shifts through r4 (rcx), the x86 shift-count register.
-    EXPECT_EQ(r0("mov %r4, 3\nmov %r0, 1\nlsh %r0, %r4\nexit"), 8u);
-    EXPECT_EQ(r0("mov %r4, 3\nlsh %r4, %r4\nmov %r0, %r4\nexit"), 24u);
-    EXPECT_EQ(r0("mov %r4, 256\nmov %r1, 4\nrsh %r4, %r1\nmov %r0, %r4\nexit"), 16u);
-    EXPECT_EQ(r0("lddw %r0, 0xffffffff00000001\nlsh32 %r0, 0\nexit"), 1u);
+    expect_r0({
+        {"mov %r0, 1\nlsh %r0, 65\nexit", 2u},
+        {"mov %r0, 1\nmov %r1, 33\nlsh32 %r0, %r1\nexit", 2u},
+        {"mov %r0, -8\narsh %r0, 1\nexit", static_cast<uint64_t>(-4)},
+        {"mov32 %r0, -8\narsh32 %r0, 1\nexit", 0xfffffffcu},
+        // Shifts through r4 (rcx), the x86 shift-count register.
+        {"mov %r4, 3\nmov %r0, 1\nlsh %r0, %r4\nexit", 8u},
+        {"mov %r4, 3\nlsh %r4, %r4\nmov %r0, %r4\nexit", 24u},
+        {"mov %r4, 256\nmov %r1, 4\nrsh %r4, %r1\nmov %r0, %r4\nexit", 16u},
+        {"lddw %r0, 0xffffffff00000001\nlsh32 %r0, 0\nexit", 1u},
+    });
 }
 
 TEST_P(Semantics, ThirtyTwoBitResultsAreZeroExtended) {
-    EXPECT_EQ(r0("mov %r0, -1\nadd32 %r0, 0\nexit"), 0xffffffffu);
-    EXPECT_EQ(r0("mov %r0, -1\nmov32 %r0, %r0\nexit"), 0xffffffffu);
-    EXPECT_EQ(r0("mov %r0, 1\nneg32 %r0\nexit"), 0xffffffffu);
-    EXPECT_EQ(r0("mov %r1, -1\nmovsx832 %r0, %r1\nexit"), 0xffffffffu);
-    EXPECT_EQ(r0("mov %r1, 0x80\nmovsx864 %r0, %r1\nexit"), static_cast<uint64_t>(-128));
-    EXPECT_EQ(r0("mov %r0, -1\nmul32 %r0, 1\nexit"), 0xffffffffu);
+    expect_r0({
+        {"mov %r0, -1\nadd32 %r0, 0\nexit", 0xffffffffu},
+        {"mov %r0, -1\nmov32 %r0, %r0\nexit", 0xffffffffu},
+        {"mov %r0, 1\nneg32 %r0\nexit", 0xffffffffu},
+        {"mov %r1, -1\nmovsx832 %r0, %r1\nexit", 0xffffffffu},
+        {"mov %r1, 0x80\nmovsx864 %r0, %r1\nexit", static_cast<uint64_t>(-128)},
+        {"mov %r0, -1\nmul32 %r0, 1\nexit", 0xffffffffu},
+    });
 }
 
 TEST_P(Semantics, ByteSwaps) {
-    EXPECT_EQ(r0("lddw %r0, 0x1122334455667788\nbe16 %r0\nexit"), 0x8877u);
-    EXPECT_EQ(r0("lddw %r0, 0x1122334455667788\nle32 %r0\nexit"), 0x55667788u);
-    EXPECT_EQ(r0("lddw %r0, 0x1122334455667788\nbswap64 %r0\nexit"), 0x8877665544332211u);
-    EXPECT_EQ(r0("lddw %r6, 0x1122334455667788\nbe16 %r6\nmov %r0, %r6\nexit"), 0x8877u);
+    expect_r0({
+        {"lddw %r0, 0x1122334455667788\nbe16 %r0\nexit", 0x8877u},
+        {"lddw %r0, 0x1122334455667788\nle32 %r0\nexit", 0x55667788u},
+        {"lddw %r0, 0x1122334455667788\nbswap64 %r0\nexit", 0x8877665544332211u},
+        {"lddw %r6, 0x1122334455667788\nbe16 %r6\nmov %r0, %r6\nexit", 0x8877u},
+    });
 }
 
 TEST_P(Semantics, AtomicsReturnOldValues) {
-    EXPECT_EQ(r0("stdw [%r10-8], 10\nmov %r1, 5\nlock fetch add [%r10-8], %r1\nmov %r0, %r1\nexit"),
-              10u);
-    EXPECT_EQ(r0("stdw [%r10-8], 10\nmov %r1, 5\nlock fetch add [%r10-8], %r1\nldxdw %r0, "
-                 "[%r10-8]\nexit"),
-              15u);
-    EXPECT_EQ(r0("stdw [%r10-8], 3\nmov %r0, 3\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\nldxdw %r0, "
-                 "[%r10-8]\nexit"),
-              9u);
-    EXPECT_EQ(r0("stdw [%r10-8], 3\nmov %r0, 4\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\nexit"), 3u);
-    EXPECT_EQ(r0("stw [%r10-8], -1\nmov %r1, 0\nlock fetch or32 [%r10-8], %r1\nmov %r0, %r1\nexit"),
-              0xffffffffu);
-    // Fetching and/or/xor loop on cmpxchg, which needs rax (r0): r0 must survive.
-    EXPECT_EQ(r0("stdw [%r10-8], 12\nmov %r0, 100\nmov %r2, 10\nlock fetch and [%r10-8], %r2\n"
-                 "add %r0, %r2\nldxdw %r2, [%r10-8]\nadd %r0, %r2\nexit"),
-              100u + 12 + 8);
-    EXPECT_EQ(r0("stdw [%r10-8], 12\nmov %r0, 10\nlock fetch xor [%r10-8], %r0\nldxdw %r2, "
-                 "[%r10-8]\nlsh %r2, 8\nadd %r0, %r2\nexit"),
-              12u + (6u << 8));
-    EXPECT_EQ(r0("lddw %r0, 0xffffffff00000003\nstw [%r10-8], 3\nmov %r1, 9\n"
-                 "lock cmpxchg32 [%r10-8], %r1\nexit"),
-              3u);
+    expect_r0({
+        {"stdw [%r10-8], 10\nmov %r1, 5\nlock fetch add [%r10-8], %r1\nmov %r0, %r1\nexit", 10u},
+        {"stdw [%r10-8], 10\nmov %r1, 5\nlock fetch add [%r10-8], %r1\nldxdw %r0, "
+         "[%r10-8]\nexit",
+         15u},
+        {"stdw [%r10-8], 3\nmov %r0, 3\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\nldxdw %r0, "
+         "[%r10-8]\nexit",
+         9u},
+        {"stdw [%r10-8], 3\nmov %r0, 4\nmov %r1, 9\nlock cmpxchg [%r10-8], %r1\nexit", 3u},
+        {"stw [%r10-8], -1\nmov %r1, 0\nlock fetch or32 [%r10-8], %r1\nmov %r0, %r1\nexit",
+         0xffffffffu},
+        // Fetching and/or/xor loop on cmpxchg, which needs rax (r0): r0 must survive.
+        {"stdw [%r10-8], 12\nmov %r0, 100\nmov %r2, 10\nlock fetch and [%r10-8], %r2\n"
+         "add %r0, %r2\nldxdw %r2, [%r10-8]\nadd %r0, %r2\nexit",
+         100u + 12 + 8},
+        {"stdw [%r10-8], 12\nmov %r0, 10\nlock fetch xor [%r10-8], %r0\nldxdw %r2, "
+         "[%r10-8]\nlsh %r2, 8\nadd %r0, %r2\nexit",
+         12u + (6u << 8)},
+        {"lddw %r0, 0xffffffff00000003\nstw [%r10-8], 3\nmov %r1, 9\n"
+         "lock cmpxchg32 [%r10-8], %r1\nexit",
+         3u},
+    });
 }
 
 uint64_t add_args(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, RunContext& ctx) {
@@ -294,38 +308,43 @@ uint64_t tail_call_helper(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, RunC
     return 0;
 }
 
-TEST_P(Semantics, TailCallReplacesTheProgramAndKeepsTheContext) {
+// Runs `caller` in `engine` with the tail-call helper (id 12) continuing in `target`.
+uint64_t run_with_tail_target(test::Engine engine, std::string_view caller, std::string_view target,
+                              RunContext& ctx, std::span<const uint64_t> args = {}) {
     HelperTable helpers;
     helpers.set(12, tail_call_helper);
-    auto target = assemble("mov %r0, %r1\nadd %r0, 1\nexit");
-    auto caller = assemble("mov %r6, %r1\nmov %r1, %r6\ncall 12\nmov %r0, 99\nexit");
-    ASSERT_TRUE(target.ok() && caller.ok());
-    auto target_exe = prepare(engine(), *target, helpers);
-    auto caller_exe = prepare(engine(), *caller, helpers);
-    ASSERT_TRUE(target_exe.ok() && caller_exe.ok());
+    auto target_program = assemble(target);
+    auto caller_program = assemble(caller);
+    EXPECT_TRUE(target_program.ok() && caller_program.ok());
+    if (!target_program.ok() || !caller_program.ok()) return 0;
+    auto target_exe = prepare(engine, *target_program, helpers);
+    auto caller_exe = prepare(engine, *caller_program, helpers);
+    EXPECT_TRUE(target_exe.ok() && caller_exe.ok());
+    if (!target_exe.ok() || !caller_exe.ok()) return 0;
     g_tail_target = target_exe->get();
+    return (*caller_exe)->run(ctx, args);
+}
+
+TEST_P(Semantics, TailCallReplacesTheProgramAndKeepsTheContext) {
     RunContext ctx;
     const uint64_t args[1] = {41};
-    EXPECT_EQ((*caller_exe)->run(ctx, args), 42u);
+    EXPECT_EQ(
+        run_with_tail_target(engine(), "mov %r6, %r1\nmov %r1, %r6\ncall 12\nmov %r0, 99\nexit",
+                             "mov %r0, %r1\nadd %r0, 1\nexit", ctx, args),
+        42u);
     EXPECT_EQ(ctx.tail_calls_done, 1);
     EXPECT_EQ(ctx.tail_call, nullptr);
 }
 
 TEST_P(Semantics, TailCallFromAFunctionReturnsToItsCaller) {
     // As in the interpreter, a tail call in a bpf-to-bpf callee replaces the callee only.
-    HelperTable helpers;
-    helpers.set(12, tail_call_helper);
-    auto target = assemble("stdw [%r10-8], 7\nldxdw %r0, [%r10-8]\nexit");
-    auto caller = assemble(
-        "mov %r6, 1000\nstdw [%r10-8], 5\ncall local f\nldxdw %r1, [%r10-8]\nadd %r0, %r1\n"
-        "add %r0, %r6\nexit\nf:\nmov %r6, 0\ncall 12\nmov %r0, 99\nexit");
-    ASSERT_TRUE(target.ok() && caller.ok());
-    auto target_exe = prepare(engine(), *target, helpers);
-    auto caller_exe = prepare(engine(), *caller, helpers);
-    ASSERT_TRUE(target_exe.ok() && caller_exe.ok());
-    g_tail_target = target_exe->get();
     RunContext ctx;
-    EXPECT_EQ((*caller_exe)->run(ctx, {}), 7u + 5 + 1000);
+    EXPECT_EQ(run_with_tail_target(
+                  engine(),
+                  "mov %r6, 1000\nstdw [%r10-8], 5\ncall local f\nldxdw %r1, [%r10-8]\nadd %r0, "
+                  "%r1\nadd %r0, %r6\nexit\nf:\nmov %r6, 0\ncall 12\nmov %r0, 99\nexit",
+                  "stdw [%r10-8], 7\nldxdw %r0, [%r10-8]\nexit", ctx),
+              7u + 5 + 1000);
 }
 
 TEST_P(Semantics, TailCallChainStopsAtTheLimit) {
