@@ -26,17 +26,18 @@ namespace {
     X(SUB64_K)                                                                                            \
     X(SUB64_X)                                                                                            \
     X(MUL64_K)                                                                                            \
-    X(MUL64_X) X(DIV64_K) X(DIV64_X) X(SDIV64_K) X(SDIV64_X) X(OR64_K) X(OR64_X) X(AND64_K)               \
-        X(AND64_X) X(LSH64_K) X(LSH64_X) X(RSH64_K) X(RSH64_X) X(NEG64) X(MOD64_K) X(MOD64_X)             \
-            X(SMOD64_K) X(SMOD64_X) X(XOR64_K) X(XOR64_X) X(MOV64_K) X(MOV64_X) X(MOVSX64_8) X(           \
-                MOVSX64_16) X(MOVSX64_32) X(ARSH64_K) X(ARSH64_X) X(BSWAP16) X(BSWAP32) X(BSWAP64)        \
-                X(ADD32_K) X(ADD32_X) X(SUB32_K) X(SUB32_X) X(MUL32_K) X(MUL32_X) X(DIV32_K) X(           \
-                    DIV32_X) X(SDIV32_K) X(SDIV32_X) X(OR32_K) X(OR32_X) X(AND32_K) X(AND32_X)            \
-                    X(LSH32_K) X(LSH32_X) X(RSH32_K) X(RSH32_X) X(NEG32) X(MOD32_K) X(MOD32_X) X(         \
-                        SMOD32_K) X(SMOD32_X) X(XOR32_K) X(XOR32_X) X(MOV32_K) X(MOV32_X)                 \
-                        X(MOVSX32_8) X(MOVSX32_16) X(ARSH32_K) X(ARSH32_X) X(LE16) X(LE32) X(LE64)        \
-                            X(BE16) X(BE32) X(BE64) X(LDXB) X(LDXH) X(LDXW) X(LDXDW) X(LDXSB) X(          \
-                                LDXSH) X(LDXSW) X(STB) X(STH)                                             \
+    X(MUL64_X)                                                                                            \
+    X(DIV64_K) X(DIV64_X) X(SDIV64_K) X(SDIV64_X) X(OR64_K) X(OR64_X) X(AND64_K) X(AND64_X)               \
+        X(LSH64_K) X(LSH64_X) X(RSH64_K) X(RSH64_X) X(NEG64) X(MOD64_K) X(MOD64_X) X(SMOD64_K)            \
+            X(SMOD64_X) X(XOR64_K) X(XOR64_X) X(MOV64_K) X(MOV64_X) X(MOVSX64_8) X(MOVSX64_16) X(         \
+                MOVSX64_32) X(ARSH64_K) X(ARSH64_X) X(BSWAP16) X(BSWAP32) X(BSWAP64) X(ADD32_K)           \
+                X(ADD32_X) X(SUB32_K) X(SUB32_X) X(MUL32_K) X(MUL32_X) X(DIV32_K) X(DIV32_X) X(           \
+                    SDIV32_K) X(SDIV32_X) X(OR32_K) X(OR32_X) X(AND32_K) X(AND32_X) X(LSH32_K)            \
+                    X(LSH32_X) X(RSH32_K) X(RSH32_X) X(NEG32) X(MOD32_K) X(MOD32_X) X(SMOD32_K)           \
+                        X(SMOD32_X) X(XOR32_K) X(XOR32_X) X(MOV32_K) X(MOV32_X) X(MOVSX32_8) X(           \
+                            MOVSX32_16) X(ARSH32_K) X(ARSH32_X) X(LE16) X(LE32) X(LE64) X(BE16)           \
+                            X(BE32) X(BE64) X(LDXB) X(LDXH) X(LDXW) X(LDXDW) X(LDXSB) X(LDXSH) X(         \
+                                LDXSW) X(STB) X(STH)                                                      \
                                 X(STW) X(STDW) X(STXB) X(STXH) X(STXW) X(STXDW) X(AADD32) X(              \
                                     AOR32) X(AAND32) X(AXOR32) X(AFADD32) X(AFOR32)                       \
                                     X(AFAND32) X(AFXOR32) X(AXCHG32) X(ACMPXCHG32) X(AADD64) X(           \
@@ -253,7 +254,6 @@ std::string describe_access(uintptr_t addr, size_t size, bool write,
 // of the program) continues on the same state in a frame of its own, so its frames count
 // towards the depth limit and a checked run sees every active frame, the callers' included.
 struct Machine final : FunctionCaller {
-    // The registers when the run starts or a helper is called (execute() works on a copy).
     struct Frame {
         const Slot* return_to;  // null: the frame of a callback, which returns to its helper
         const Program* program;
@@ -261,6 +261,8 @@ struct Machine final : FunctionCaller {
         uint64_t r10;
     };
 
+    // The registers when the run or a callback starts, and r6..r10 when a helper is called in a
+    // program that can be called back (execute() works on a copy).
     uint64_t reg[kRegisterCount] = {};
     Frame frames[kMaxCallDepth];
     int depth = 0;
@@ -866,14 +868,17 @@ L_JSLE32_X:
         helper_id = ip->imm;
     call_helper : {
         const uint64_t r1 = R(1);
-        // What a callback from the helper continues from.
-        std::memcpy(m.reg, reg, sizeof reg);
-        m.depth = depth;
-        m.budget = budget;
+        // What a callback from the helper continues from (only programs that take function
+        // addresses can be called back: the others need just the call site, for the fault).
         m.caller = prog;
         m.call_site = ip;
+        if (prog->calls_back_) {
+            std::memcpy(m.reg + 6, reg + 6, 5 * sizeof reg[0]);  // r6..r10
+            m.depth = depth;
+        }
+        if constexpr (kChecked) m.budget = budget;
         R(0) = prog->helpers_[static_cast<size_t>(helper_id)](R(1), R(2), R(3), R(4), R(5), ctx);
-        budget = m.budget;
+        if constexpr (kChecked) budget = m.budget;
         if (ctx.fault) return 0;  // in a callback the helper ran
         if (ctx.tail_call != nullptr) {
             // The helper accepted a tail call: continue in the target program, in this frame,
@@ -991,7 +996,7 @@ const Slot* Program::function_at(uint64_t address) const {
 uint64_t Program::call_back(Machine& m, RunContext& ctx, uint64_t function,
                             const std::array<uint64_t, 5>& args) const {
     const size_t site = static_cast<size_t>(m.call_site - slots_.data());
-    const Slot* callee = function_at(function);
+    const Slot* callee = calls_back_ ? function_at(function) : nullptr;
     if (callee == nullptr) {
         ctx.fault = Fault{
             site, fmt::format("the callback {:#x} is not a function of the program", function)};
@@ -1064,6 +1069,7 @@ Result<std::unique_ptr<Program>> Program::prepare(std::span<const Insn> program,
             const Insn& hi = program[pc + 1];
             uint64_t value = lddw_imm(insn, hi);
             if (insn.src == op::kImmCodeAddr) {
+                p->calls_back_ = true;
                 const auto target = static_cast<size_t>(branch_target(program, pc));
                 p->function_start_[target] = true;
                 value = reinterpret_cast<uintptr_t>(&p->slots_[target]);

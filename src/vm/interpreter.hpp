@@ -63,6 +63,7 @@ class Program final : public Executable {
     std::vector<bool> function_start_;  // callx may only enter a program at these slots
     std::vector<HelperFn> helpers_;
     bool checked_ = false;
+    bool calls_back_ = false;  // it takes function addresses: helpers may call back into it
     uint64_t budget_ = 0;
 };
 
