@@ -109,6 +109,17 @@ Result<std::shared_ptr<LoadedObject>> load(Object object, const LoadOptions& opt
 Result<std::shared_ptr<LoadedObject>> load_file(const std::filesystem::path& path,
                                                 const LoadOptions& options = {});
 
+// Loads one program whose maps already exist, as bpf(BPF_PROG_LOAD) gives one: its lddw
+// instructions refer to `maps` by index (src 5 map, src 6 map value). The type is
+// spec.prog_type unless options.prog_type is set; options.programs is ignored. It is verified
+// (against the maps' specs), rewritten and prepared exactly as a program of an object is.
+// `report`, if given, receives the verifier's report whether or not the program was accepted
+// (with options.verifier.verbose, its state log too).
+Result<std::shared_ptr<Program>> load_program(ProgramSpec spec,
+                                              std::vector<std::shared_ptr<Map>> maps,
+                                              const LoadOptions& options = {},
+                                              VerifierReport* report = nullptr);
+
 // The live programs, in id order (like `bpftool prog show`); maps are listed by the map layer.
 std::vector<std::shared_ptr<Program>> live_programs();
 std::shared_ptr<Program> find_program_by_id(uint32_t id);

@@ -82,14 +82,14 @@ Status ObjectLoader::create_maps() {
     return {};
 }
 
-Result<uint64_t> ObjectLoader::resolve_lddw(const Insn& lo, const Insn& hi) const {
-    const auto& maps = result_->maps_;
+Result<uint64_t> resolve_map_lddw(std::span<const std::shared_ptr<Map>> maps, const Insn& lo,
+                                  const Insn& hi) {
     const auto index = static_cast<uint32_t>(lo.imm);
     switch (lo.src) {
         case op::kImmMapByIdx:
         case op::kImmMapValueByIdx: {
             if (index >= maps.size()) {
-                return Error(fmt::format("lddw refers to map {} but the object has {} maps", index,
+                return Error(fmt::format("lddw refers to map {} but the program has {} maps", index,
                                          maps.size()));
             }
             Map& map = *maps[index];
@@ -116,21 +116,27 @@ Result<uint64_t> ObjectLoader::resolve_lddw(const Insn& lo, const Insn& hi) cons
                 "lddw of kernel variable (BTF id {}) is not supported in user space", lo.imm));
         default:
             return Error(fmt::format(
-                "lddw with pseudo source {} refers to a file descriptor; objects refer to "
+                "lddw with pseudo source {} refers to a file descriptor; programs refer to "
                 "maps by index",
                 lo.src));
     }
 }
 
-Status ObjectLoader::load_program(const ProgramSpec& spec) {
-    const Object& object = result_->object_;
+Result<std::shared_ptr<Program>> ObjectLoader::build_program(const ProgramSpec& spec,
+                                                             std::vector<std::shared_ptr<Map>> maps,
+                                                             std::span<const MapSpec> map_specs,
+                                                             const LoadOptions& options,
+                                                             const HelperCatalog& helpers,
+                                                             VerifierReport* report_out) {
     auto where = [&spec]() {
-        return fmt::format("program '{}' (section {})", spec.name, spec.section);
+        return spec.section.empty()
+                   ? fmt::format("program '{}'", spec.name)
+                   : fmt::format("program '{}' (section {})", spec.name, spec.section);
     };
 
     // The type: from the section name, or the caller's when given.
     uint32_t type_id = static_cast<uint32_t>(spec.prog_type);
-    if (options_.prog_type) type_id = *options_.prog_type;
+    if (options.prog_type) type_id = *options.prog_type;
     if (type_id == 0) {
         return Error(
                    "the section name does not say which program type this is; give one (e.g. "
@@ -145,11 +151,12 @@ Status ObjectLoader::load_program(const ProgramSpec& spec) {
     VerifierInput input;
     input.program = spec.insns;
     input.type = type.get();
-    input.maps = object.maps;
-    input.helpers = &helpers_;
+    input.maps = map_specs;
+    input.helpers = &helpers;
     input.origin = &spec;
-    input.options = options_.verifier;
+    input.options = options.verifier;
     VerifierReport report = verify(input);
+    if (report_out != nullptr) *report_out = report;
     if (!report.accepted) return Error(report.message, ErrorKind::Rejected).in(where());
 
     std::shared_ptr<Program> program(new Program());
@@ -161,29 +168,39 @@ Status ObjectLoader::load_program(const ProgramSpec& spec) {
         return std::move(s).error().in(where());
     }
     program->verification_ = std::move(report);
-    program->maps_ = result_->maps_;
-    program->helpers_ = &helpers_;
+    program->maps_ = std::move(maps);
+    program->helpers_ = &helpers;
 
     PrepareOptions prepare;
-    prepare.checked = options_.checked;
-    prepare.resolve_lddw = [this](const Insn& lo, const Insn& hi) { return resolve_lddw(lo, hi); };
+    prepare.checked = options.checked;
+    const auto& program_maps = program->maps_;
+    prepare.resolve_lddw = [&program_maps](const Insn& lo, const Insn& hi) {
+        return resolve_map_lddw(program_maps, lo, hi);
+    };
     const EngineKind engine =
-        options_.checked
+        options.checked
             ? EngineKind::Interpreter
-            : options_.engine.value_or(jit_available() ? EngineKind::Jit : EngineKind::Interpreter);
-    if (options_.checked && options_.engine == EngineKind::Jit) {
+            : options.engine.value_or(jit_available() ? EngineKind::Jit : EngineKind::Interpreter);
+    if (options.checked && options.engine == EngineKind::Jit) {
         return Error("checked runs use the interpreter; the JIT cannot check memory accesses")
             .in(where());
     }
     auto exe = engine == EngineKind::Jit
-                   ? prepare_jit(program->translated_, helpers_.table(), prepare)
-                   : prepare_interpreter(program->translated_, helpers_.table(), prepare);
+                   ? prepare_jit(program->translated_, helpers.table(), prepare)
+                   : prepare_interpreter(program->translated_, helpers.table(), prepare);
     if (!exe) return std::move(exe).error().in(where());
     program->executable_ = std::move(*exe);
     program->id_ = runtime::next_program_id();
     program->loaded_at_ = std::chrono::system_clock::now();
     runtime::register_program(program);
-    result_->programs_.push_back(std::move(program));
+    return program;
+}
+
+Status ObjectLoader::load_program(const ProgramSpec& spec) {
+    const Object& object = result_->object_;
+    auto program = build_program(spec, result_->maps_, object.maps, options_, helpers_, nullptr);
+    if (!program) return std::move(program).error();
+    result_->programs_.push_back(std::move(*program));
     return {};
 }
 
@@ -260,6 +277,18 @@ std::shared_ptr<Map> LoadedObject::find_map(std::string_view name) const {
         if (object_.maps[i].name == name) return maps_[i];
     }
     return nullptr;
+}
+
+Result<std::shared_ptr<Program>> load_program(ProgramSpec spec,
+                                              std::vector<std::shared_ptr<Map>> maps,
+                                              const LoadOptions& options, VerifierReport* report) {
+    std::vector<MapSpec> specs;
+    specs.reserve(maps.size());
+    for (const auto& map : maps)
+        specs.push_back(map->spec());
+    const HelperCatalog& helpers =
+        options.helpers != nullptr ? *options.helpers : HelperCatalog::linux_helpers();
+    return ObjectLoader::build_program(spec, std::move(maps), specs, options, helpers, report);
 }
 
 Result<std::shared_ptr<LoadedObject>> load(Object object, const LoadOptions& options) {

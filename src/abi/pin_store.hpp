@@ -1,0 +1,32 @@
+// What a pin file says about its object, and how another process rebuilds the object from it.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "abi/objects.hpp"
+
+namespace xbpf::abi {
+
+// A description, or the errno why the object cannot be pinned.
+struct PinDescription {
+    nlohmann::json json;
+    int err = 0;
+    explicit operator bool() const { return err == 0; }
+    const nlohmann::json& value() const { return json; }
+    long error() const { return err; }
+};
+
+PinDescription describe_for_pin(const AbiObject& object);
+
+// The object a pin file describes, rebuilt in this process with a descriptor for the caller;
+// `error` (-errno) when it cannot be.
+struct Rebuilt {
+    std::shared_ptr<AbiObject> object;
+    long fd = -1;
+    long error = 0;
+};
+Rebuilt rebuild_from_pin(const nlohmann::json& description, const std::filesystem::path& path);
+
+}  // namespace xbpf::abi
