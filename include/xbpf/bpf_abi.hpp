@@ -15,6 +15,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <sys/vfs.h>
 
 #include <cstddef>
 #include <filesystem>
@@ -33,8 +34,10 @@ namespace abi {
 // buffers: the consumer page at offset 0, the producer page and the data mapped twice at one
 // page). nullopt: `fd` is not an xbpf object (call the real mmap). Otherwise the address or
 // MAP_FAILED with errno set as Linux sets it.
-std::optional<void*> mmap_object(void* addr, size_t length, int prot, int flags, int fd,
-                                 off_t offset);
+// `real_mmap` is the C library's mmap (the entry shims wrap mmap itself).
+using MmapFn = void* (*)(void*, size_t, int, int, int, off_t);
+std::optional<void*> mmap_object(MmapFn real_mmap, void* addr, size_t length, int prot, int flags,
+                                 int fd, off_t offset);
 
 // Whether `fd` refers to an xbpf object; what it is, as /proc/self/fd names a kernel object
 // ("anon_inode:bpf-map", "anon_inode:bpf-prog", "anon_inode:bpf-link", "anon_inode:btf").
@@ -47,6 +50,19 @@ std::filesystem::path pin_root();
 // Where a bpffs path lives in the pin namespace: /sys/fs/bpf/a/b -> <pin root>/a/b; paths
 // already inside the pin root stay; anything else: nullopt (not a bpffs path).
 std::optional<std::filesystem::path> pin_path(const std::filesystem::path& path);
+
+// statfs of a bpffs path (see pin_path): the pin namespace's directory (created if missing)
+// reported as bpffs (BPF_FS_MAGIC), so tools that check for bpffs go on. nullopt: not a bpffs
+// path (call the real statfs); otherwise 0 or -1 with errno.
+std::optional<int> statfs_bpffs(const char* path, struct statfs* buf);
+
+// Whether `path` is a bpffs mount point tools try to mount (/sys/fs/bpf or below): mounting
+// one is then a no-op that succeeds.
+bool is_bpffs_mount_target(const char* target, const char* fstype);
+
+// The file a bpffs path stands for in the pin namespace, for the shims' open/stat/unlink:
+// nullopt when the path is not a bpffs path.
+std::optional<std::string> redirect_path(const char* path);
 
 }  // namespace abi
 }  // namespace xbpf

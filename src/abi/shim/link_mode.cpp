@@ -1,0 +1,44 @@
+// Link mode: a program linked with the xbpf_libbpf target gets Debian's static libbpf with its
+// system calls wrapped (-Wl,--wrap=...): bpf() goes to xbpf, mmap of map descriptors maps the
+// maps' memory, and bpffs checks see the pin namespace. Everything else reaches the C library.
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+
+#include <cstdarg>
+
+#include "xbpf/bpf_abi.hpp"
+
+extern "C" {
+long __real_syscall(long number, ...);
+void* __real_mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset);
+int __real_statfs(const char* path, struct statfs* buf);
+
+long __wrap_syscall(long number, ...) {
+    va_list args;
+    va_start(args, number);
+    long a[6];
+    for (long& x : a) x = va_arg(args, long);
+    va_end(args);
+    if (number == SYS_bpf) {
+        return xbpf::bpf_syscall(static_cast<int>(a[0]), reinterpret_cast<void*>(a[1]),
+                                 static_cast<unsigned>(a[2]));
+    }
+    return __real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+void* __wrap_mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {
+    if (fd >= 0) {
+        if (auto mapped = xbpf::abi::mmap_object(__real_mmap, addr, length, prot, flags, fd,
+                                                 offset)) {
+            return *mapped;
+        }
+    }
+    return __real_mmap(addr, length, prot, flags, fd, offset);
+}
+
+int __wrap_statfs(const char* path, struct statfs* buf) {
+    if (auto handled = xbpf::abi::statfs_bpffs(path, buf)) return *handled;
+    return __real_statfs(path, buf);
+}
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The libbpf example (examples/libbpf_app, link mode) as an unprivileged user: it must load its
+# skeleton, test-run its program on four packets and read back what the program counted.
+set -uo pipefail
+here=$(dirname "$0")
+app=$1
+out=$("$here/run_unprivileged.sh" "$app" 2>&1)
+status=$?
+echo "$out"
+if [ $status -ne 0 ]; then
+    echo "FAIL: $app exited with $status"
+    exit 1
+fi
+# The program drops packets longer than 64 bytes (the loader's .rodata setting).
+expected=(
+    "packet of 60 bytes: verdict pass"
+    "packet of 100 bytes: verdict drop"
+    "packet of 1500 bytes: verdict drop"
+    "packets=4 total_bytes=1720 last_verdict=D"
+    "length 60: 2 packets"
+    "length 100: 1 packets"
+    "length 1500: 1 packets"
+    "verdicts: pass=2 drop=2"
+)
+failed=0
+for line in "${expected[@]}"; do
+    if ! grep -qxF "$line" <<<"$out"; then
+        echo "FAIL: missing line: $line"
+        failed=1
+    fi
+done
+if ! grep -qE '^program packet_stats: id [0-9]+, 5 maps, [1-9][0-9]* bytes of xlated code$' <<<"$out"; then
+    echo "FAIL: no program info line"
+    failed=1
+fi
+exit $failed
