@@ -11,8 +11,9 @@
 namespace xbpf::abi {
 
 std::optional<int> statfs_bpffs(const char* path, struct statfs* buf) {
-    if (path == nullptr) return std::nullopt;
-    auto target = pin_path(path);
+    // Only /sys/fs/bpf paths: the pin root itself is an ordinary directory (and the shims'
+    // statfs reaches the real one through here).
+    auto target = redirect_path(path);
     if (!target) return std::nullopt;
     std::error_code ec;
     if (*target == pin_root()) std::filesystem::create_directories(*target, ec);
@@ -24,7 +25,7 @@ std::optional<int> statfs_bpffs(const char* path, struct statfs* buf) {
 bool is_bpffs_mount_target(const char* target, const char* fstype) {
     if (target == nullptr) return false;
     if (fstype != nullptr && std::strcmp(fstype, "bpf") != 0) return false;
-    if (!pin_path(target)) return false;
+    if (!redirect_path(target)) return false;
     std::error_code ec;
     std::filesystem::create_directories(pin_root(), ec);
     return true;

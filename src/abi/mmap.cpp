@@ -16,8 +16,8 @@ void* failed(int err) {
 
 // Linux maps a ring buffer in two parts: the consumer page (read-write) at offset 0, and from
 // one page on the producer page followed by the data area twice, read-only.
-void* map_ring(MmapFn real, const MapObject& m, void* addr, size_t length, int prot, int flags, int fd,
-               off_t offset) {
+void* map_ring(MmapFn real, const MapObject& m, void* addr, size_t length, int prot, int flags,
+               int fd, off_t offset) {
     const size_t page = map_page_size();
     const auto file_base = static_cast<off_t>(m.mmap_file_offset);
     if (offset == 0) {

@@ -213,12 +213,13 @@ long prog_load(const Call& call) {
             log += program.error().to_string() + "\n";
         }
     }
+    // A log that did not fit fails the load with ENOSPC, whatever the verdict (Linux 6.1).
+    const int log_err = a.log_level != 0 ? write_log(a.log_buf, a.log_size, log) : 0;
+    if (log_err != 0) return log_err;
     if (!program) {
         // Safety violations are EACCES; malformed programs (structure, unknown helpers) EINVAL.
-        if (a.log_level != 0) write_log(a.log_buf, a.log_size, log);
         return program.error().kind() == ErrorKind::Rejected ? -EACCES : -EINVAL;
     }
-    if (int err = write_log(a.log_buf, a.log_size, log); err != 0) return err;
 
     return install_program(std::move(object));
 }

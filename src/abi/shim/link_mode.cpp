@@ -18,7 +18,8 @@ long __wrap_syscall(long number, ...) {
     va_list args;
     va_start(args, number);
     long a[6];
-    for (long& x : a) x = va_arg(args, long);
+    for (long& x : a)
+        x = va_arg(args, long);
     va_end(args);
     if (number == SYS_bpf) {
         return xbpf::bpf_syscall(static_cast<int>(a[0]), reinterpret_cast<void*>(a[1]),
@@ -29,8 +30,8 @@ long __wrap_syscall(long number, ...) {
 
 void* __wrap_mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {
     if (fd >= 0) {
-        if (auto mapped = xbpf::abi::mmap_object(__real_mmap, addr, length, prot, flags, fd,
-                                                 offset)) {
+        if (auto mapped =
+                xbpf::abi::mmap_object(__real_mmap, addr, length, prot, flags, fd, offset)) {
             return *mapped;
         }
     }
