@@ -6,6 +6,7 @@
 #include "abi/commands.hpp"
 #include "abi/names.hpp"
 #include "abi/object_table.hpp"
+#include "abi/pin_store.hpp"
 
 namespace xbpf::abi {
 namespace {
@@ -212,6 +213,7 @@ long obj_get_info_by_fd(const Call& call) {
 
 long get_next_id(const Call& call, int cmd) {
     auto& table = ObjectTable::instance();
+    if (call.attr.start_id == 0) adopt_pinned_objects();
     table.sweep();
     const uint32_t next = table.next_id(kind_of_id_command(cmd), call.attr.start_id);
     if (next == 0) return -ENOENT;

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "abi/commands.hpp"
@@ -55,6 +56,34 @@ void remember(const PinKey& key, const std::shared_ptr<AbiObject>& object,
     ObjectTable::instance().hold(*object, [path, key] { return pin_key(path) == key; });
 }
 
+// Rebuilds the object a pin file describes (its descriptor for the caller in `fd`), or -errno.
+long rebuild(const std::filesystem::path& path, const PinKey& key,
+             std::shared_ptr<AbiObject>* out) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto description = nlohmann::json::parse(text.str(), nullptr, false);
+    if (description.is_discarded()) return -EINVAL;  // not a pin xbpf made
+    auto rebuilt = rebuild_from_pin(description, path);
+    if (!rebuilt.object) return rebuilt.error;
+    remember(key, rebuilt.object, path);
+    if (out != nullptr) *out = rebuilt.object;
+    return rebuilt.fd;
+}
+
+long obj_get_path(const std::filesystem::path& path, const PinKey& key) {
+    auto& table = ObjectTable::instance();
+    {
+        std::lock_guard lock(g_mutex);
+        auto it = g_pinned.find(key);
+        if (it != g_pinned.end()) {
+            if (auto object = it->second.lock()) return table.open(*object);
+            g_pinned.erase(it);
+        }
+    }
+    return rebuild(path, key, nullptr);
+}
+
 }  // namespace
 
 std::filesystem::path pin_root() {
@@ -79,6 +108,30 @@ std::optional<std::filesystem::path> pin_path(const std::filesystem::path& path)
     if (auto rel = inside("/sys/fs/bpf")) return rel->empty() ? root : root / *rel;
     if (inside(root.lexically_normal())) return normal;
     return std::nullopt;
+}
+
+void adopt_pinned_objects() {
+    static std::mutex mutex;
+    static std::set<PinKey> unusable;  // pins that could not be rebuilt: not tried again
+    std::lock_guard adopt(mutex);
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(pin_root(), ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file(ec)) continue;
+        auto key = pin_key(it->path());
+        if (!key || unusable.count(*key) != 0) continue;
+        {
+            std::lock_guard lock(g_mutex);
+            auto known = g_pinned.find(*key);
+            if (known != g_pinned.end() && !known->second.expired()) continue;
+        }
+        const long fd = rebuild(it->path(), *key, nullptr);
+        if (fd < 0) {
+            unusable.insert(*key);
+        } else {
+            close(static_cast<int>(fd));  // the pin holds the object
+        }
+    }
 }
 
 long obj_pin(const Call& call) {
@@ -114,25 +167,7 @@ long obj_get(const Call& call) {
     if (!path) return -EPERM;
     auto key = pin_key(*path);
     if (!key) return -errno;
-    auto& table = ObjectTable::instance();
-    {
-        std::lock_guard lock(g_mutex);
-        auto it = g_pinned.find(*key);
-        if (it != g_pinned.end()) {
-            if (auto object = it->second.lock()) return table.open(*object);
-            g_pinned.erase(it);
-        }
-    }
-    std::ifstream in(*path);
-    std::stringstream text;
-    text << in.rdbuf();
-    auto description = nlohmann::json::parse(text.str(), nullptr, false);
-    if (description.is_discarded()) return -EINVAL;  // not a pin xbpf made
-    auto rebuilt = rebuild_from_pin(description, *path);
-    if (!rebuilt.object) return rebuilt.error;
-    const long fd = rebuilt.fd;
-    remember(*key, rebuilt.object, *path);
-    return fd;
+    return obj_get_path(*path, *key);
 }
 
 }  // namespace xbpf::abi

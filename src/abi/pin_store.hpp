@@ -27,6 +27,10 @@ struct Rebuilt {
     long fd = -1;
     long error = 0;
 };
+// Brings every object pinned in the pin namespace into this process (each keeps the id it gets
+// here), so that listing ids shows what other processes pinned, as the kernel's global ids do.
+void adopt_pinned_objects();
+
 Rebuilt rebuild_from_pin(const nlohmann::json& description, const std::filesystem::path& path);
 
 }  // namespace xbpf::abi

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Debian's bpftool, unmodified, under `xbpf exec` (preload mode), run by the caller (the CTest
+# runs it as an unprivileged user): programs loaded and pinned by one bpftool process are shown,
+# run and dumped by others. Usage: bpftool_test.sh XBPF BPFTOOL PROG_OBJECT
+set -uo pipefail
+xbpf=$1
+bpftool=$2
+object=$3
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+x() { "$xbpf" exec --pin-root "$root" -- "$bpftool" "$@"; }
+failed=0
+fail() {
+    echo "FAIL: $*"
+    failed=1
+}
+expect() {  # expect DESCRIPTION PATTERN OUTPUT
+    if ! grep -qE -- "$2" <<<"$3"; then fail "$1: no match for '$2' in: $3"; fi
+}
+
+echo "== prog load (pins /sys/fs/bpf/filter)"
+x prog load "$object" /sys/fs/bpf/filter || fail "prog load exited with $?"
+[ -f "$root/filter" ] || fail "no pin file in the pin root"
+
+echo "== prog show pinned (another process)"
+out=$(x -j prog show pinned /sys/fs/bpf/filter)
+echo "$out"
+expect "prog show" '"type":"xdp"' "$out"
+expect "prog show" '"name":"length_filter"' "$out"
+expect "prog show" "\"uid\":$(id -u)" "$out"
+expect "prog show" '"tag":"[0-9a-f]{16}"' "$out"
+
+echo "== prog show (every program: pinned ones included)"
+out=$(x -j prog show)
+echo "$out"
+expect "prog show all" '"name":"length_filter"' "$out"
+
+echo "== prog run"
+head -c 80 /dev/zero >"$root/long"
+head -c 20 /dev/zero >"$root/short"
+out=$(x prog run pinned /sys/fs/bpf/filter data_in "$root/long" 2>&1)
+echo "$out"
+expect "prog run (80 bytes)" 'Return value: 2,' "$out"
+out=$(x prog run pinned /sys/fs/bpf/filter data_in "$root/short" repeat 5 2>&1)
+echo "$out"
+expect "prog run (20 bytes)" 'Return value: 1,' "$out"
+
+echo "== prog dump xlated"
+out=$(x prog dump xlated pinned /sys/fs/bpf/filter)
+echo "$out"
+expect "dump xlated" 'w0 = 2' "$out"
+expect "dump xlated" 'if r1 s> 0x3f goto pc\+1' "$out"
+expect "dump xlated" 'exit' "$out"
+
+if [ -n "${XBPF_BPFTOOL_MAP_TESTS:-1}" ] && [ -x "$(dirname "$0")/bpftool_map_test.sh" ]; then
+    "$(dirname "$0")/bpftool_map_test.sh" "$xbpf" "$bpftool" "$root" || failed=1
+fi
+exit $failed
