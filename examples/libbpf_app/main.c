@@ -4,6 +4,7 @@
 // Built with the xbpf_libbpf CMake target, its bpf() calls run on xbpf: no kernel, no root.
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <linux/if_ether.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -17,6 +18,15 @@ static int verbose;
 static int print_libbpf(enum libbpf_print_level level, const char *format, va_list args) {
     if (level == LIBBPF_DEBUG && !verbose) return 0;
     return vfprintf(stderr, format, args);
+}
+
+static int on_drop(void *ctx, void *data, size_t size) {
+    int *events = ctx;
+    if (size >= sizeof(__u32)) {
+        printf("ring buffer: dropped a packet of %u bytes\n", *(const __u32 *)data);
+        ++*events;
+    }
+    return 0;
 }
 
 static int run_packet(int prog_fd, unsigned length) {
@@ -60,13 +70,29 @@ int main(int argc, char **argv) {
                info.nr_map_ids, info.xlated_prog_len);
     }
 
+    // Drops are reported through the ring buffer, which the consumer waits on with epoll.
+    int events = 0;
+    struct ring_buffer *ring = ring_buffer__new(bpf_map__fd(skel->maps.drops), on_drop, &events,
+                                                NULL);
+    if (!ring) {
+        fprintf(stderr, "cannot watch the ring buffer: %s\n", strerror(errno));
+        packet_stats_bpf__destroy(skel);
+        return 1;
+    }
+
     const unsigned lengths[] = {60, 100, 60, 1500};
     for (unsigned i = 0; i < sizeof lengths / sizeof lengths[0]; ++i) {
         if (run_packet(prog_fd, lengths[i]) != 0) {
+            ring_buffer__free(ring);
             packet_stats_bpf__destroy(skel);
             return 1;
         }
     }
+
+    // Wait (epoll) until the ring buffer has the drops, for at most a second.
+    for (int tries = 0; events < 2 && tries < 10; ++tries) ring_buffer__poll(ring, 100);
+    printf("ring buffer events: %d\n", events);
+    ring_buffer__free(ring);
 
     // Global variables, read through the skeleton's mmapped .bss and .data.
     printf("packets=%llu total_bytes=%llu last_verdict=%s\n",

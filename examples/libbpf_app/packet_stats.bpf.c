@@ -1,5 +1,6 @@
 // The BPF side of the libbpf example: counts packets by length and verdict in maps and global
-// variables; drops packets longer than a limit the loader sets in .rodata before loading.
+// variables; drops packets longer than a limit the loader sets in .rodata before loading, and
+// reports each drop in a ring buffer.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -16,6 +17,11 @@ struct {
     __type(key, __u32);    // XDP verdict
     __type(value, __u64);  // packets given it
 } verdicts SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 4096);
+} drops SEC(".maps");  // one record (the length) per dropped packet
 
 const volatile __u32 drop_longer_than = 1500;  // .rodata: set by the loader
 __u64 packets = 0;                             // .bss
@@ -40,6 +46,7 @@ int packet_stats(struct xdp_md *ctx) {
     __u32 verdict = length > drop_longer_than ? XDP_DROP : XDP_PASS;
     __u64 *given = bpf_map_lookup_elem(&verdicts, &verdict);
     if (given) __sync_fetch_and_add(given, 1);
+    if (verdict == XDP_DROP) bpf_ringbuf_output(&drops, &length, sizeof length, 0);
     last_verdict[0] = verdict == XDP_DROP ? 'D' : 'P';
     last_verdict[1] = 0;
     return verdict;

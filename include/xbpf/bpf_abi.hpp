@@ -14,6 +14,7 @@
 // libbpf with its syscall() routed here) and preload mode (libxbpf-preload.so, `xbpf exec`).
 #pragma once
 
+#include <sys/epoll.h>
 #include <sys/types.h>
 #include <sys/vfs.h>
 
@@ -38,6 +39,13 @@ namespace abi {
 using MmapFn = void* (*)(void*, size_t, int, int, int, off_t);
 std::optional<void*> mmap_object(MmapFn real_mmap, void* addr, size_t length, int prot, int flags,
                                  int fd, off_t offset);
+
+// epoll_ctl of an xbpf descriptor: ring buffers are watched through an eventfd their producers'
+// wakeups signal (edge-triggered); other bpf objects cannot be watched (EPERM, as epoll says of
+// files it cannot poll). nullopt: `fd` is not an xbpf object (call the real epoll_ctl).
+using EpollCtlFn = int (*)(int, int, int, struct epoll_event*);
+std::optional<int> epoll_ctl_object(EpollCtlFn real_epoll_ctl, int epfd, int op, int fd,
+                                    struct epoll_event* event);
 
 // Whether `fd` refers to an xbpf object; what it is, as /proc/self/fd names a kernel object
 // ("anon_inode:bpf-map", "anon_inode:bpf-prog", "anon_inode:bpf-link", "anon_inode:btf").

@@ -15,6 +15,8 @@
 
 namespace xbpf::abi {
 
+class RingEvents;
+
 enum class ObjectKind : uint8_t { Map, Program, Link, Btf };
 
 // "map", "program", ... for messages.
@@ -47,6 +49,9 @@ struct MapObject final : AbiObject {
     size_t mmap_file_offset = 0;
     bool mmapable = false;
     bool ring = false;  // ring buffer: Linux's two-part mapping
+    // Ring buffers watched with epoll: their readiness (ring_events.hpp), made on first use.
+    std::once_flag events_once;
+    std::shared_ptr<RingEvents> events;
 };
 
 struct ProgObject final : AbiObject {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The libbpf example (examples/libbpf_app, link mode) as an unprivileged user: it must load its
-# skeleton, test-run its program on four packets and read back what the program counted.
+# skeleton, test-run its program on four packets and read back what the program counted: maps
+# through bpf(), global variables through the skeleton's mmaps, drops through a ring buffer it
+# waits on with epoll.
 set -uo pipefail
 here=$(dirname "$0")
 app=$1
@@ -21,6 +23,9 @@ expected=(
     "length 100: 1 packets"
     "length 1500: 1 packets"
     "verdicts: pass=2 drop=2"
+    "ring buffer: dropped a packet of 100 bytes"
+    "ring buffer: dropped a packet of 1500 bytes"
+    "ring buffer events: 2"
 )
 failed=0
 for line in "${expected[@]}"; do
@@ -29,7 +34,7 @@ for line in "${expected[@]}"; do
         failed=1
     fi
 done
-if ! grep -qE '^program packet_stats: id [0-9]+, 5 maps, [1-9][0-9]* bytes of xlated code$' <<<"$out"; then
+if ! grep -qE '^program packet_stats: id [0-9]+, 6 maps, [1-9][0-9]* bytes of xlated code$' <<<"$out"; then
     echo "FAIL: no program info line"
     failed=1
 fi

@@ -12,7 +12,17 @@
 extern "C" {
 long __real_syscall(long number, ...);
 void* __real_mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset);
+void* __real_mmap64(void* addr, size_t length, int prot, int flags, int fd, off_t offset);
 int __real_statfs(const char* path, struct statfs* buf);
+int __real_statfs64(const char* path, struct statfs64* buf);
+int __real_epoll_ctl(int epfd, int op, int fd, struct epoll_event* event);
+
+int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event* event) {
+    if (auto handled = xbpf::abi::epoll_ctl_object(__real_epoll_ctl, epfd, op, fd, event)) {
+        return *handled;
+    }
+    return __real_epoll_ctl(epfd, op, fd, event);
+}
 
 long __wrap_syscall(long number, ...) {
     va_list args;
@@ -36,6 +46,26 @@ void* __wrap_mmap(void* addr, size_t length, int prot, int flags, int fd, off_t 
         }
     }
     return __real_mmap(addr, length, prot, flags, fd, offset);
+}
+
+// libbpf is built with 64-bit file offsets: its calls name mmap64 and statfs64, which on 64-bit
+// Linux take the same arguments as mmap and statfs.
+void* __wrap_mmap64(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {
+    if (fd >= 0) {
+        if (auto mapped =
+                xbpf::abi::mmap_object(__real_mmap64, addr, length, prot, flags, fd, offset)) {
+            return *mapped;
+        }
+    }
+    return __real_mmap64(addr, length, prot, flags, fd, offset);
+}
+
+int __wrap_statfs64(const char* path, struct statfs64* buf) {
+    static_assert(sizeof(struct statfs64) == sizeof(struct statfs));
+    if (auto handled = xbpf::abi::statfs_bpffs(path, reinterpret_cast<struct statfs*>(buf))) {
+        return *handled;
+    }
+    return __real_statfs64(path, buf);
 }
 
 int __wrap_statfs(const char* path, struct statfs* buf) {

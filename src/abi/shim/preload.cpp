@@ -1,9 +1,11 @@
 // Preload mode: libxbpf-preload.so, loaded with LD_PRELOAD (what `xbpf exec` does), routes an
 // unmodified, dynamically linked program's bpf() to xbpf by replacing the C library functions
 // it reaches the kernel through: syscall(SYS_bpf, ...), mmap of map descriptors, statfs and
-// mount of bpffs (the pin namespace stands for /sys/fs/bpf), and readlink of /proc/self/fd/N,
+// mount of bpffs (the pin namespace stands for /sys/fs/bpf), epoll_ctl of ring buffers, and
+// readlink of /proc/self/fd/N,
 // which tools read to tell a map descriptor from a program's.
 #include <dlfcn.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -119,6 +121,13 @@ __attribute__((visibility("default"))) int mount(const char* source, const char*
     static auto real =
         next<int (*)(const char*, const char*, const char*, unsigned long, const void*)>("mount");
     return real(source, target, fstype, flags, data);
+}
+
+__attribute__((visibility("default"))) int epoll_ctl(int epfd, int op, int fd,
+                                                     struct epoll_event* event) {
+    static auto real = next<int (*)(int, int, int, struct epoll_event*)>("epoll_ctl");
+    if (auto handled = xbpf::abi::epoll_ctl_object(real, epfd, op, fd, event)) return *handled;
+    return real(epfd, op, fd, event);
 }
 
 __attribute__((visibility("default"))) ssize_t readlink(const char* path, char* buf, size_t size) {
