@@ -3,11 +3,17 @@
 // returns, or -errno.
 #pragma once
 
+#include <memory>
+
 #include "abi/attr.hpp"
+#include "abi/objects.hpp"
 
 namespace xbpf::abi {
 
 long map_create(const Call& call);
+// Gives a map its descriptor: the map's file when it has one (shared maps), else an identity
+// file. Shared by BPF_MAP_CREATE and BPF_OBJ_GET of a pinned map.
+long install_map(std::shared_ptr<MapObject> object);
 long map_lookup_elem(const Call& call);
 long map_update_elem(const Call& call);
 long map_delete_elem(const Call& call);

@@ -2,12 +2,18 @@
 // layer's host-side API (which already has bpf(2)'s semantics and errnos).
 #include <cerrno>
 
+#include <fcntl.h>
 #include "abi/commands.hpp"
+
+#include <filesystem>
+
 #include "abi/map_files.hpp"
 #include "abi/names.hpp"
 #include "abi/object_table.hpp"
+#include "xbpf/bpf_abi.hpp"
 #include "xbpf/map_objects.hpp"
 #include "xbpf/map_ringbuf.hpp"
+#include "xbpf/map_shared.hpp"
 
 namespace xbpf::abi {
 namespace {
@@ -75,26 +81,46 @@ long map_create(const Call& call) {
     }
     if (auto problem = check_map_spec(spec)) return -problem->error;
 
-    object->ring = spec.type == MapType::Ringbuf || spec.type == MapType::UserRingbuf;
-    object->mmapable = object->ring || (spec.flags & map_flags::kMmapable) != 0;
-    auto memory = std::make_shared<MemfdMapMemory>();
-    MapOptions options;
-    if (object->mmapable) options.memory = memory;
-    options.resolve_fd = resolve_value_fd;
-    auto map = create_map(spec, options);
-    if (!map) return -ENOMEM;
-    object->map = std::move(*map);
+    if (shareable_map_type(spec.type)) {
+        // In shared memory, so that a pin can hand the map to other processes. The file lives
+        // in the pin namespace because a pin is a hard link to it.
+        std::error_code ec;
+        std::filesystem::create_directories(pin_root(), ec);
+        SharedMapOptions shared;
+        shared.directory = pin_root();
+        auto map = create_shared_map(spec, shared);
+        if (!map) {
+            shared.directory.clear();  // a pin root without O_TMPFILE: /dev/shm
+            map = create_shared_map(spec, shared);
+        }
+        if (!map) return -ENOMEM;
+        object->map = std::move(*map);
+    } else {
+        MapOptions options;
+        options.resolve_fd = resolve_value_fd;
+        auto map = create_map(spec, options);
+        if (!map) return -ENOMEM;
+        object->map = std::move(*map);
+    }
+    return install_map(std::move(object));
+}
 
+long install_map(std::shared_ptr<MapObject> object) {
+    const Map& map = *object->map;
+    const MapMemory* storage = map.storage();
     int file = -1;
-    if (object->mmapable && memory->first_fd() >= 0) {
-        file = dup(memory->first_fd());
+    if (storage != nullptr && storage->fd() >= 0) {
+        // The map's own file: mmap of the descriptor maps the map's memory.
+        file = fcntl(storage->fd(), F_DUPFD_CLOEXEC, 0);
         if (file < 0) return -errno;
+        object->ring = map.type() == MapType::Ringbuf;
+        object->mmapable = object->ring || (map.flags() & map_flags::kMmapable) != 0;
         if (object->ring) {
             // Linux's offset 0 is the consumer page: page 1 of the ring's region.
             object->mmap_file_offset = map_page_size();
-        } else {
+        } else if (object->mmapable) {
             object->mmap_file_offset =
-                static_cast<size_t>(object->map->mmapable_memory().data() - memory->first_base());
+                static_cast<size_t>(object->map->mmapable_memory().data() - storage->data());
         }
     } else {
         file = identity_file("xbpf-map");

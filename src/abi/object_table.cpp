@@ -122,13 +122,17 @@ void ObjectTable::hold(const AbiObject& object, std::function<bool()> still_pinn
 }
 
 void ObjectTable::sweep() {
-    // Files the process's descriptors refer to, anchors aside.
+    // Files the process's descriptors refer to, the objects' own (anchors, storage) aside.
     std::set<Key> referred;
     std::set<int> anchors;
     {
         std::lock_guard lock(mutex_);
-        for (const auto& [key, entry] : entries_)
+        for (const auto& [key, entry] : entries_) {
             anchors.insert(entry.anchor);
+            if (auto object = entry.weak.lock(); object && object->own_fd() >= 0) {
+                anchors.insert(object->own_fd());
+            }
+        }
     }
     if (DIR* dir = opendir("/proc/self/fd")) {
         const int own = dirfd(dir);

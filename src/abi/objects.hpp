@@ -26,6 +26,9 @@ struct AbiObject {
     explicit AbiObject(ObjectKind k) : kind(k) {}
     virtual ~AbiObject() = default;
     virtual uint32_t id() const = 0;
+    // A descriptor the object itself keeps open on its own file (a shared map's storage), which
+    // does not count as a reference from outside; -1 if none.
+    virtual int own_fd() const { return -1; }
     const ObjectKind kind;
 };
 
@@ -41,6 +44,7 @@ struct BtfObject final : AbiObject {
 struct MapObject final : AbiObject {
     MapObject() : AbiObject(ObjectKind::Map) {}
     uint32_t id() const override { return map->id(); }
+    int own_fd() const override { return map->storage() != nullptr ? map->storage()->fd() : -1; }
     std::shared_ptr<Map> map;
     std::shared_ptr<BtfObject> btf;
     uint32_t btf_key_type_id = 0;

@@ -21,6 +21,7 @@
 #include "abi/pin_store.hpp"
 #include "abi/prog_common.hpp"
 #include "xbpf/bpf_abi.hpp"
+#include "xbpf/map_shared.hpp"
 
 namespace xbpf::abi {
 namespace {
@@ -56,9 +57,32 @@ void remember(const PinKey& key, const std::shared_ptr<AbiObject>& object,
     ObjectTable::instance().hold(*object, [path, key] { return pin_key(path) == key; });
 }
 
+// Writes the pin file of an object that is not a shared map.
+long write_description(const AbiObject& object, const std::filesystem::path& path) {
+    auto description = describe_for_pin(object);
+    if (!description) return description.error();
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return -errno;
+    const std::string text = description.value().dump();
+    const bool written = write(fd, text.data(), text.size()) == ssize_t(text.size());
+    close(fd);
+    if (!written) {
+        unlink(path.c_str());
+        return -EIO;
+    }
+    return 0;
+}
+
 // Rebuilds the object a pin file describes (its descriptor for the caller in `fd`), or -errno.
 long rebuild(const std::filesystem::path& path, const PinKey& key,
              std::shared_ptr<AbiObject>* out) {
+    // A shared map file, pinned by BPF_OBJ_PIN of a map?
+    long map_err = 0;
+    if (auto map = map_from_file(path, &map_err)) {
+        remember(key, map, path);
+        if (out != nullptr) *out = map;
+        return ObjectTable::instance().open(*map);
+    }
     std::ifstream in(path);
     std::stringstream text;
     text << in.rdbuf();
@@ -117,6 +141,11 @@ void adopt_pinned_objects() {
     std::error_code ec;
     for (auto it = std::filesystem::recursive_directory_iterator(pin_root(), ec);
          !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        // Hidden entries (the maps of pinned programs) are not objects of their own.
+        if (it->path().filename().string().starts_with(".")) {
+            if (it->is_directory(ec)) it.disable_recursion_pending();
+            continue;
+        }
         if (!it->is_regular_file(ec)) continue;
         auto key = pin_key(it->path());
         if (!key || unusable.count(*key) != 0) continue;
@@ -143,16 +172,15 @@ long obj_pin(const Call& call) {
     if (!path) return -EPERM;  // not on bpffs
     std::error_code ec;
     std::filesystem::create_directories(pin_root(), ec);
-    auto description = describe_for_pin(*object);
-    if (!description) return description.error();
-    const int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return -errno;
-    const std::string text = description.value().dump();
-    const bool written = write(fd, text.data(), text.size()) == ssize_t(text.size());
-    close(fd);
-    if (!written) {
-        unlink(path->c_str());
-        return -EIO;
+    if (object->kind == ObjectKind::Map &&
+        is_shared_map(*static_cast<const MapObject&>(*object).map)) {
+        // The pin is the map's own file, which other processes open.
+        int error_number = 0;
+        if (!pin_map(*static_cast<const MapObject&>(*object).map, *path, &error_number)) {
+            return -(error_number != 0 ? error_number : EINVAL);
+        }
+    } else if (long err = write_description(*object, *path); err != 0) {
+        return err;
     }
     auto key = pin_key(*path);
     if (!key) return -errno;

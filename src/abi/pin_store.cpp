@@ -1,9 +1,19 @@
 #include "abi/pin_store.hpp"
 
-#include <cerrno>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include "abi/commands.hpp"
+#include "abi/object_table.hpp"
 #include "abi/prog_common.hpp"
+#include "xbpf/bpf_abi.hpp"
 #include "xbpf/linux_names.hpp"
+#include "xbpf/map_shared.hpp"
 
 namespace xbpf::abi {
 namespace {
@@ -36,10 +46,22 @@ std::optional<std::vector<uint8_t>> unhex(const std::string& text) {
     return out;
 }
 
+// The map of a pinned program lives in the pin namespace under this hidden directory, linked by
+// its file's inode, so another process can open it when it rebuilds the program.
+constexpr const char* kProgramMaps = ".maps";
+
 PinDescription describe_map(const MapObject& m) {
-    (void)m;
-    // Maps are shared between processes through their memory: not available yet.
-    return PinDescription{{}, -EOPNOTSUPP};
+    if (!is_shared_map(*m.map)) return PinDescription{{}, -EOPNOTSUPP};
+    struct stat st {};
+    if (fstat(m.map->storage()->fd(), &st) != 0) return PinDescription{{}, -errno};
+    const std::string name = fmt::format("{}/{}", kProgramMaps, st.st_ino);
+    std::error_code ec;
+    std::filesystem::create_directories(pin_root() / kProgramMaps, ec);
+    int err = 0;
+    if (!pin_map(*m.map, pin_root() / name, &err) && err != EEXIST) {
+        return PinDescription{{}, -err};
+    }
+    return PinDescription{nlohmann::json{{"file", name}}, 0};
 }
 
 PinDescription describe_program(const ProgObject& p) {
@@ -63,6 +85,7 @@ PinDescription describe_program(const ProgObject& p) {
 }
 
 Rebuilt rebuild_program(const nlohmann::json& j) {
+    // Programs use their maps by index: the order of "maps" is that of ProgObject::maps.
     auto object = std::make_shared<ProgObject>();
     object->prog_type = j.value("prog_type", 0u);
     object->expected_attach_type = j.value("expected_attach_type", 0u);
@@ -71,7 +94,14 @@ Rebuilt rebuild_program(const nlohmann::json& j) {
     object->gpl_compatible = j.value("gpl_compatible", false);
     auto bytes = unhex(j.value("insns", std::string()));
     if (!bytes || bytes->empty() || bytes->size() % 8 != 0) return {nullptr, -1, -EINVAL};
-    if (j.contains("maps") && !j["maps"].empty()) return {nullptr, -1, -EOPNOTSUPP};
+    if (j.contains("maps")) {
+        for (const auto& m : j["maps"]) {
+            long err = 0;
+            auto map = map_from_file(pin_root() / m.value("file", std::string()), &err);
+            if (!map) return {nullptr, -1, err};
+            object->maps.push_back(std::move(map));
+        }
+    }
     ProgramSpec spec;
     spec.name = object->name;
     spec.prog_type = static_cast<ProgType>(object->prog_type);
@@ -86,6 +116,36 @@ Rebuilt rebuild_program(const nlohmann::json& j) {
 }
 
 }  // namespace
+
+std::shared_ptr<MapObject> map_from_file(const std::filesystem::path& path, long* err) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        *err = -errno;
+        return nullptr;
+    }
+    auto& table = ObjectTable::instance();
+    // Already open in this process: the same object.
+    if (auto [known, unknown] = table.get_as<MapObject>(fd, ObjectKind::Map); known) {
+        close(fd);
+        return known;
+    }
+    int error_number = 0;
+    auto map = open_shared_map(fd, &error_number);
+    close(fd);
+    if (!map) {
+        *err = -(error_number != 0 ? error_number : EINVAL);
+        return nullptr;
+    }
+    auto object = std::make_shared<MapObject>();
+    object->map = std::move(*map);
+    const long descriptor = install_map(object);
+    if (descriptor < 0) {
+        *err = descriptor;
+        return nullptr;
+    }
+    close(static_cast<int>(descriptor));  // whoever asked holds the object
+    return object;
+}
 
 PinDescription describe_for_pin(const AbiObject& object) {
     switch (object.kind) {
@@ -102,6 +162,7 @@ PinDescription describe_for_pin(const AbiObject& object) {
 }
 
 Rebuilt rebuild_from_pin(const nlohmann::json& description, const std::filesystem::path&) {
+    // (Maps are pinned as their own shared file; see map_from_file.)
     if (!description.is_object() || description.value("xbpf_pin", 0) != kPinFormat) {
         return {nullptr, -1, -EINVAL};
     }

@@ -18,7 +18,13 @@ struct PinDescription {
     long error() const { return err; }
 };
 
+// Programs: a JSON description (type, instructions, their maps' files). Maps are pinned as their
+// shared file itself (map_shared.hpp), not described.
 PinDescription describe_for_pin(const AbiObject& object);
+
+// The map in the shared map file at `path`, in this process's table (the same object when this
+// process has it already); nullptr with -errno in `err` when it cannot be opened.
+std::shared_ptr<MapObject> map_from_file(const std::filesystem::path& path, long* err);
 
 // The object a pin file describes, rebuilt in this process with a descriptor for the caller;
 // `error` (-errno) when it cannot be.
