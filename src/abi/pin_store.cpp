@@ -50,6 +50,13 @@ std::optional<std::vector<uint8_t>> unhex(const std::string& text) {
 // its file's inode, so another process can open it when it rebuilds the program.
 constexpr const char* kProgramMaps = ".maps";
 
+// Pins of objects other processes cannot have (maps holding this process's programs or maps,
+// links, BTF, programs using such maps) keep them for this process only.
+PinDescription process_local(const char* kind) {
+    return PinDescription{
+        nlohmann::json{{"xbpf_pin", kPinFormat}, {"kind", kind}, {"process_local", true}}, 0};
+}
+
 PinDescription describe_map(const MapObject& m) {
     if (!is_shared_map(*m.map)) return PinDescription{{}, -EOPNOTSUPP};
     struct stat st {};
@@ -68,6 +75,7 @@ PinDescription describe_program(const ProgObject& p) {
     nlohmann::json maps = nlohmann::json::array();
     for (const auto& m : p.maps) {
         auto map = describe_map(*m);
+        if (map.err == -EOPNOTSUPP) return process_local("program");  // e.g. a prog_array
         if (!map) return map;
         maps.push_back(map.json);
     }
@@ -150,14 +158,7 @@ std::shared_ptr<MapObject> map_from_file(const std::filesystem::path& path, long
 PinDescription describe_for_pin(const AbiObject& object) {
     switch (object.kind) {
         case ObjectKind::Program: return describe_program(static_cast<const ProgObject&>(object));
-        case ObjectKind::Map: return describe_map(static_cast<const MapObject&>(object));
-        default: {
-            // Links and BTF objects are pinned for this process only.
-            nlohmann::json j;
-            j["xbpf_pin"] = kPinFormat;
-            j["kind"] = kind_name(object.kind);
-            return PinDescription{std::move(j), 0};
-        }
+        default: return process_local(kind_name(object.kind));
     }
 }
 
@@ -166,6 +167,7 @@ Rebuilt rebuild_from_pin(const nlohmann::json& description, const std::filesyste
     if (!description.is_object() || description.value("xbpf_pin", 0) != kPinFormat) {
         return {nullptr, -1, -EINVAL};
     }
+    if (description.value("process_local", false)) return {nullptr, -1, -EOPNOTSUPP};
     const std::string kind = description.value("kind", std::string());
     if (kind == "program") return rebuild_program(description);
     return {nullptr, -1, -EOPNOTSUPP};
