@@ -166,5 +166,28 @@ $ echo "61 10 00 00 00 00 00 00 95 00 00 00 00 00 00 00" | xbpf conformance-plug
 DOC
 echo "61 10 00 00 00 00 00 00 95 00 00 00 00 00 00 00" | "$x" conformance-plugin "01 02"
 echo '```'
+echo
+
+cat <<'DOC'
+## xbpf exec
+
+Runs an unmodified, dynamically linked program — Debian's `bpftool`, a libbpf tool — with its
+`bpf()` system calls served by xbpf: `LD_PRELOAD` gets `libxbpf-preload.so` (beside `xbpf`),
+`XBPF_PIN_ROOT` the directory standing for `/sys/fs/bpf` (`--pin-root`). No root, no kernel
+support needed; see docs/bpf-abi.md. Each command below is a process of its own: what one pins,
+the next one finds.
+
+DOC
+if command -v bpftool >/dev/null && [ -f build/libxbpf-preload.so ]; then
+    pins=$tmp/pins
+    "$x" exec --pin-root "$pins" -- bpftool map create /sys/fs/bpf/counts type hash key 4 \
+        value 8 entries 16 name counts >/dev/null
+    "$x" exec --pin-root "$pins" -- bpftool map update pinned /sys/fs/bpf/counts \
+        key 1 0 0 0 value 42 0 0 0 0 0 0 0 >/dev/null
+    example exec --pin-root pins -- bpftool map dump pinned /sys/fs/bpf/counts
+    example exec --pin-root pins -- bpftool prog load build/tests/bpf/abi_length_filter.o /sys/fs/bpf/filter
+    example exec --pin-root pins -- bpftool prog show
+    example exec --pin-root pins -- bpftool prog dump xlated pinned /sys/fs/bpf/filter
+fi
 } >docs/CLI.md
 echo "wrote docs/CLI.md"

@@ -5,7 +5,9 @@ packages=(
     cmake g++ make pkg-config python3
     clang llvm            # the fuzz build, and eBPF test/example programs (-target bpf)
     clang-19 llvm-19      # ISA v4 programs (-mcpu=v4)
-    libbpf-dev            # <bpf/bpf_helpers.h> for eBPF C programs
+    libbpf-dev            # <bpf/bpf_helpers.h> for eBPF C programs; libbpf.a for link mode
+    libelf-dev zlib1g-dev # what the static libbpf needs (bpf() ABI, link mode)
+    bpftool               # skeletons for the libbpf example; the preload tests
     libfmt-dev libcli11-dev nlohmann-json3-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     libpcap-dev
