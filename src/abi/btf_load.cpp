@@ -15,7 +15,9 @@ std::atomic<uint32_t> g_next_btf_id{1};
 
 long btf_load(const Call& call) {
     const union bpf_attr& a = call.attr;
-    if (!log_attrs_valid(a.btf_log_level, a.btf_log_size, a.btf_log_buf, 1 | 2)) return -EINVAL;
+    if (!log_attrs_valid(a.btf_log_level, a.btf_log_size, a.btf_log_buf, 1 | 2 | kLogFixed)) {
+        return -EINVAL;
+    }
     if (a.btf_size > kMaxBtfSize) return -E2BIG;
     if (a.btf == 0) return -EFAULT;
     const auto* bytes = user_ptr<const uint8_t>(a.btf);
@@ -24,7 +26,8 @@ long btf_load(const Call& call) {
     auto btf = Btf::parse(object->bytes);
     if (!btf) {
         if (a.btf_log_level != 0) {
-            write_log(a.btf_log_buf, a.btf_log_size, btf.error().to_string() + "\n");
+            write_log(a.btf_log_buf, a.btf_log_size, a.btf_log_level,
+                      btf.error().to_string() + "\n");
         }
         return -EINVAL;
     }

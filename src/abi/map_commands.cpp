@@ -167,6 +167,8 @@ long map_lookup_and_delete_elem(const Call& call) {
 long map_freeze(const Call& call) {
     auto [m, err] = map_of(call.attr.map_fd);
     if (err != 0) return err;
+    // A frozen map is no longer writable from the host, which Linux checks first: EPERM.
+    if (m->map->frozen()) return -EPERM;
     return m->map->freeze();
 }
 

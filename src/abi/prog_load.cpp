@@ -23,7 +23,8 @@ constexpr uint32_t kMaxInsns = 1'000'000;  // BPF_COMPLEXITY_LIMIT_INSNS
 constexpr uint32_t kProgFlags = BPF_F_STRICT_ALIGNMENT | BPF_F_ANY_ALIGNMENT |
                                 BPF_F_TEST_STATE_FREQ | BPF_F_SLEEPABLE | BPF_F_TEST_RND_HI32 |
                                 BPF_F_XDP_HAS_FRAGS;
-constexpr uint32_t kLogLevelMask = 1 | 2 | 4;  // BPF_LOG_LEVEL1 | BPF_LOG_LEVEL2 | BPF_LOG_STATS
+// BPF_LOG_LEVEL1 | BPF_LOG_LEVEL2 | BPF_LOG_STATS | BPF_LOG_FIXED
+constexpr uint32_t kLogLevelMask = 1 | 2 | 4 | kLogFixed;
 
 // License strings Linux counts as GPL-compatible.
 bool gpl_compatible(const std::string& license) {
@@ -213,8 +214,8 @@ long prog_load(const Call& call) {
             log += program.error().to_string() + "\n";
         }
     }
-    // A log that did not fit fails the load with ENOSPC, whatever the verdict (Linux 6.1).
-    const int log_err = a.log_level != 0 ? write_log(a.log_buf, a.log_size, log) : 0;
+    // A log that did not fit fails the load with ENOSPC, whatever the verdict.
+    const int log_err = a.log_level != 0 ? write_log(a.log_buf, a.log_size, a.log_level, log) : 0;
     if (log_err != 0) return log_err;
     if (!program) {
         // Safety violations are EACCES; malformed programs (structure, unknown helpers) EINVAL.

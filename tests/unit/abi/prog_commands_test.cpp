@@ -26,13 +26,18 @@ TEST(AbiProgs, RejectedProgramIsEaccesWithTheVerifiersExplanation) {
 
 TEST(AbiProgs, LogRules) {
     std::vector<Insn> bad = {make::mov64_reg(0, 3), make::exit()};
-    // A log too small to hold the explanation: ENOSPC, the log truncated and terminated.
-    auto truncated = load(BPF_PROG_TYPE_XDP, bad, 1, 128);
+    // A log too small to hold the explanation: ENOSPC, the log truncated and terminated. It
+    // keeps the end (the verdict); with BPF_LOG_FIXED (8) the start.
+    auto full = load(BPF_PROG_TYPE_XDP, bad, 1, 1 << 20);
+    auto truncated = load(BPF_PROG_TYPE_XDP, bad, 1, 64);
     EXPECT_EQ(truncated.fd, -ENOSPC);
-    EXPECT_EQ(truncated.log.size(), 127u);
-    // Linux wants at least 128 bytes of log, and a level with a buffer.
-    EXPECT_EQ(load(BPF_PROG_TYPE_XDP, returns(2), 1, 64).fd, -EINVAL);
-    EXPECT_EQ(load(BPF_PROG_TYPE_XDP, returns(2), 8, 4096).fd, -EINVAL);
+    ASSERT_EQ(truncated.log.size(), 63u);
+    EXPECT_EQ(truncated.log, full.log.substr(full.log.size() - 63));
+    auto fixed = load(BPF_PROG_TYPE_XDP, bad, 1 | 8, 64);
+    EXPECT_EQ(fixed.fd, -ENOSPC);
+    EXPECT_EQ(fixed.log, full.log.substr(0, 63));
+    // Unknown level bits are refused.
+    EXPECT_EQ(load(BPF_PROG_TYPE_XDP, returns(2), 16, 4096).fd, -EINVAL);
     // Level 2 adds the verifier's state log.
     auto verbose = load(BPF_PROG_TYPE_XDP, returns(2), 2, 1 << 20);
     ASSERT_GE(verbose.fd, 0);
