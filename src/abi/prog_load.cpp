@@ -14,6 +14,7 @@
 #include "abi/prog_common.hpp"
 #include "abi/sha1.hpp"
 #include "abi/verifier_log.hpp"
+#include "xbpf/isa.hpp"
 #include "xbpf/program_type.hpp"
 
 namespace xbpf::abi {
@@ -111,6 +112,23 @@ uint64_t boottime_ns() {
     timespec ts{};
     clock_gettime(CLOCK_BOOTTIME, &ts);
     return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
+}
+
+// Tools probe which helpers a program type may call by loading a program that calls one and
+// looking for Linux's wording in the log ("invalid func unknown#N" for an id the kernel does
+// not know, "unknown func NAME#N" for one the type may not call). When the verifier rejected
+// such a call, the log says it in those words too, so the probes get the truth.
+std::string linux_helper_note(const std::vector<Insn>& insns, const VerifierReport& report,
+                              const ProgramType& type) {
+    if (report.accepted || !report.pc || *report.pc >= insns.size()) return {};
+    const Insn& insn = insns[*report.pc];
+    if (insn.opcode != op::CALL_IMM || insn.src != op::kCallHelper) return {};
+    const auto name = linux_helper_name(insn.imm);
+    if (name.empty()) return fmt::format("invalid func unknown#{}\n", insn.imm);
+    if (HelperCatalog::linux_helpers().find(insn.imm) == nullptr || !type.allows_helper(insn.imm)) {
+        return fmt::format("unknown func {}#{}\n", name, insn.imm);
+    }
+    return {};
 }
 
 }  // namespace
@@ -212,6 +230,7 @@ long prog_load(const Call& call) {
                 report.stats.stored_states);
         } else {
             log += program.error().to_string() + "\n";
+            log += linux_helper_note(object->given, report, *type);
         }
     }
     // A log that did not fit fails the load with ENOSPC, whatever the verdict.

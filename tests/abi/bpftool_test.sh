@@ -52,6 +52,18 @@ expect "dump xlated" 'w0 = 2' "$out"
 expect "dump xlated" 'if r1 s> 0x3f goto pc\+1' "$out"
 expect "dump xlated" 'exit' "$out"
 
+echo "== feature probe (libbpf's probes answered by xbpf)"
+# "unprivileged": bpftool refuses the full probe without capabilities (it checks them itself).
+out=$(x feature probe kernel unprivileged 2>&1)
+expect "feature" 'eBPF program_type xdp is available' "$out"
+expect "feature" 'eBPF map_type ringbuf is available' "$out"
+expect "feature" 'eBPF map_type devmap is NOT available' "$out"
+xdp_helpers=$(awk '/helpers supported for program type xdp:/,/^$/' <<<"$out")
+expect "feature: xdp helpers" 'bpf_xdp_adjust_head' "$xdp_helpers"
+if grep -q 'bpf_skb_store_bytes' <<<"$xdp_helpers"; then
+    fail "feature: xdp programs may not call bpf_skb_store_bytes"
+fi
+
 if [ -n "${XBPF_BPFTOOL_MAP_TESTS:-1}" ] && [ -x "$(dirname "$0")/bpftool_map_test.sh" ]; then
     "$(dirname "$0")/bpftool_map_test.sh" "$xbpf" "$bpftool" "$root" || failed=1
 fi

@@ -48,6 +48,20 @@ TEST(AbiProgs, LogRules) {
     close(static_cast<int>(terse.fd));
 }
 
+TEST(AbiProgs, HelperProbesGetLinuxsWording) {
+    // libbpf_probe_bpf_helper loads "call N; exit" and looks for these phrases in the log.
+    auto disallowed = load(BPF_PROG_TYPE_XDP, {make::call_helper(9), make::exit()});
+    EXPECT_EQ(disallowed.fd, -EACCES);
+    EXPECT_NE(disallowed.log.find("unknown func bpf_skb_store_bytes#9"), std::string::npos)
+        << disallowed.log;
+    auto unknown = load(BPF_PROG_TYPE_XDP, {make::call_helper(100000), make::exit()});
+    EXPECT_NE(unknown.log.find("invalid func unknown#100000"), std::string::npos) << unknown.log;
+    // An allowed helper rejected for its arguments is not reported as missing.
+    auto allowed = load(BPF_PROG_TYPE_XDP, {make::call_helper(1), make::exit()});
+    EXPECT_EQ(allowed.fd, -EACCES);
+    EXPECT_EQ(allowed.log.find(" func "), std::string::npos) << allowed.log;
+}
+
 TEST(AbiProgs, LoadErrors) {
     EXPECT_EQ(load(9999, returns(0)).fd, -EINVAL);                               // unknown type
     EXPECT_EQ(load(BPF_PROG_TYPE_XDP, {}).fd, -EINVAL);                          // no instructions
