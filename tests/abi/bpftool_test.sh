@@ -58,7 +58,7 @@ out=$(x feature probe kernel unprivileged 2>&1)
 expect "feature" 'eBPF program_type xdp is available' "$out"
 expect "feature" 'eBPF map_type ringbuf is available' "$out"
 expect "feature" 'eBPF map_type devmap is NOT available' "$out"
-xdp_helpers=$(awk '/helpers supported for program type xdp:/,/^$/' <<<"$out")
+xdp_helpers=$(awk '/helpers supported for program type/ { on = /type xdp:/; next } on' <<<"$out")
 expect "feature: xdp helpers" 'bpf_xdp_adjust_head' "$xdp_helpers"
 if grep -q 'bpf_skb_store_bytes' <<<"$xdp_helpers"; then
     fail "feature: xdp programs may not call bpf_skb_store_bytes"
