@@ -110,7 +110,7 @@ long bpf_syscall(int cmd, void* attr, unsigned int size) {
     Call call{};
     call.user = attr;
     call.size = size;
-    std::memcpy(&call.attr, attr, std::min<size_t>(size, sizeof(union bpf_attr)));
+    if (size > 0) std::memcpy(&call.attr, attr, std::min<size_t>(size, sizeof(union bpf_attr)));
     const size_t end = attr_end(cmd);
     if (end == 0) return fail(-EINVAL);
     if (!all_zero(&call.attr, end, sizeof(union bpf_attr))) return fail(-EINVAL);
