@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 #include "abi_support.hpp"
 
@@ -134,6 +135,40 @@ TEST(AbiMaps, DescriptorsAreFilesThatDupAndCloseLikeKernelOnes) {
     EXPECT_EQ(out, 99u);
     close(copy);
     EXPECT_EQ(lookup(copy, &key, &out), -EBADF);
+}
+
+// A descriptor passed over a Unix socket arrives as a new number: still the same map.
+TEST(AbiMaps, DescriptorsTravelOverUnixSockets) {
+    Fd fd(create_map(BPF_MAP_TYPE_ARRAY, 4, 8, 1));
+    ASSERT_GE(fd, 0);
+    int pair[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_DGRAM, 0, pair), 0);
+    Fd a(pair[0]), b(pair[1]);
+    char byte = 'x';
+    iovec iov{&byte, 1};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd.fd, sizeof(int));
+    ASSERT_EQ(sendmsg(a, &msg, 0), 1);
+    std::memset(control, 0, sizeof control);
+    ASSERT_EQ(recvmsg(b, &msg, 0), 1);
+    int received = -1;
+    std::memcpy(&received, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+    Fd other(received);
+    ASSERT_NE(other.fd, fd.fd);
+    uint32_t key = 0;
+    uint64_t value = 5, out = 0;
+    EXPECT_EQ(update(other, &key, &value), 0);
+    EXPECT_EQ(lookup(fd, &key, &out), 0);
+    EXPECT_EQ(out, 5u);
 }
 
 TEST(AbiMaps, MmapableArrayMapsTheMapsValues) {
