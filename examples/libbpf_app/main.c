@@ -7,23 +7,23 @@
 #include <errno.h>
 #include <linux/if_ether.h>
 #include <stdarg.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "packet_stats.skel.h"
 
 static int verbose;
 
-static int print_libbpf(enum libbpf_print_level level, const char *format, va_list args) {
+static int print_libbpf(enum libbpf_print_level level, const char* format, va_list args) {
     if (level == LIBBPF_DEBUG && !verbose) return 0;
     return vfprintf(stderr, format, args);
 }
 
-static int on_drop(void *ctx, void *data, size_t size) {
-    int *events = ctx;
+static int on_drop(void* ctx, void* data, size_t size) {
+    int* events = ctx;
     if (size >= sizeof(__u32)) {
-        printf("ring buffer: dropped a packet of %u bytes\n", *(const __u32 *)data);
+        printf("ring buffer: dropped a packet of %u bytes\n", *(const __u32*)data);
         ++*events;
     }
     return 0;
@@ -33,22 +33,23 @@ static int run_packet(int prog_fd, unsigned length) {
     unsigned char packet[2048];
     memset(packet, 0, sizeof packet);
     memset(packet, 0xff, ETH_ALEN);  // broadcast destination
-    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet, .data_size_in = length,
-                .repeat = 1);
+    LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = packet, .data_size_in = length, .repeat = 1);
     int err = bpf_prog_test_run_opts(prog_fd, &opts);
     if (err) {
         fprintf(stderr, "test run of a %u-byte packet failed: %s\n", length, strerror(-err));
         return -1;
     }
     printf("packet of %u bytes: verdict %s\n", length,
-           opts.retval == XDP_PASS ? "pass" : opts.retval == XDP_DROP ? "drop" : "other");
+           opts.retval == XDP_PASS   ? "pass"
+           : opts.retval == XDP_DROP ? "drop"
+                                     : "other");
     return 0;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
     verbose = argc > 1 && strcmp(argv[1], "-v") == 0;  // libbpf's debug messages too
     libbpf_set_print(print_libbpf);
-    struct packet_stats_bpf *skel = packet_stats_bpf__open();
+    struct packet_stats_bpf* skel = packet_stats_bpf__open();
     if (!skel) {
         fprintf(stderr, "cannot open the skeleton\n");
         return 1;
@@ -72,8 +73,8 @@ int main(int argc, char **argv) {
 
     // Drops are reported through the ring buffer, which the consumer waits on with epoll.
     int events = 0;
-    struct ring_buffer *ring = ring_buffer__new(bpf_map__fd(skel->maps.drops), on_drop, &events,
-                                                NULL);
+    struct ring_buffer* ring =
+        ring_buffer__new(bpf_map__fd(skel->maps.drops), on_drop, &events, NULL);
     if (!ring) {
         fprintf(stderr, "cannot watch the ring buffer: %s\n", strerror(errno));
         packet_stats_bpf__destroy(skel);
@@ -90,7 +91,8 @@ int main(int argc, char **argv) {
     }
 
     // Wait (epoll) until the ring buffer has the drops, for at most a second.
-    for (int tries = 0; events < 2 && tries < 10; ++tries) ring_buffer__poll(ring, 100);
+    for (int tries = 0; events < 2 && tries < 10; ++tries)
+        ring_buffer__poll(ring, 100);
     printf("ring buffer events: %d\n", events);
     ring_buffer__free(ring);
 
@@ -101,11 +103,11 @@ int main(int argc, char **argv) {
 
     // Maps, read through bpf() map commands.
     __u32 key = 0, next;
-    __u32 *prev = NULL;
+    __u32* prev = NULL;
     while (bpf_map__get_next_key(skel->maps.packets_by_length, prev, &next, sizeof next) == 0) {
         __u64 count = 0;
-        bpf_map__lookup_elem(skel->maps.packets_by_length, &next, sizeof next, &count,
-                             sizeof count, 0);
+        bpf_map__lookup_elem(skel->maps.packets_by_length, &next, sizeof next, &count, sizeof count,
+                             0);
         printf("length %u: %llu packets\n", next, (unsigned long long)count);
         key = next;
         prev = &key;

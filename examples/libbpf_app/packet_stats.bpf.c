@@ -2,7 +2,8 @@
 // variables; drops packets longer than a limit the loader sets in .rodata before loading, and
 // reports each drop in a ring buffer.
 #include <linux/bpf.h>
-#include <bpf/bpf_helpers.h>
+
+#include <bpf/bpf_helpers.h>  // after linux/bpf.h, which defines its types
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -29,22 +30,22 @@ __u64 total_bytes = 0;                         // .bss
 char last_verdict[8] = "none";                 // .data
 
 SEC("xdp")
-int packet_stats(struct xdp_md *ctx) {
-    void *data = (void *)(long)ctx->data;
-    void *data_end = (void *)(long)ctx->data_end;
+int packet_stats(struct xdp_md* ctx) {
+    void* data = (void*)(long)ctx->data;
+    void* data_end = (void*)(long)ctx->data_end;
     __u32 length = data_end - data;
     __u64 one = 1;
 
     __sync_fetch_and_add(&packets, 1);
     __sync_fetch_and_add(&total_bytes, length);
-    __u64 *count = bpf_map_lookup_elem(&packets_by_length, &length);
+    __u64* count = bpf_map_lookup_elem(&packets_by_length, &length);
     if (count)
         __sync_fetch_and_add(count, 1);
     else
         bpf_map_update_elem(&packets_by_length, &length, &one, BPF_ANY);
 
     __u32 verdict = length > drop_longer_than ? XDP_DROP : XDP_PASS;
-    __u64 *given = bpf_map_lookup_elem(&verdicts, &verdict);
+    __u64* given = bpf_map_lookup_elem(&verdicts, &verdict);
     if (given) __sync_fetch_and_add(given, 1);
     if (verdict == XDP_DROP) bpf_ringbuf_output(&drops, &length, sizeof length, 0);
     last_verdict[0] = verdict == XDP_DROP ? 'D' : 'P';
