@@ -418,3 +418,35 @@ TEST(SharedMap, FilesLiveInTheGivenDirectory) {
 
 }  // namespace
 }  // namespace xbpf
+
+namespace xbpf {
+namespace {
+
+// Preallocated maps get their file space at creation; lazily filled pools only with
+// reserve_all.
+TEST(SharedMap, FileSpaceIsReservedForPreallocatedMapsAndOnRequest) {
+    ScratchDir dir;
+    auto allocated = [](const Map& m) {
+        struct stat st {};
+        EXPECT_EQ(fstat(m.storage()->fd(), &st), 0);
+        return static_cast<uint64_t>(st.st_blocks) * 512;
+    };
+    const auto lazy_spec = spec_of(MapType::Hash, 8, 64, 100000, map_flags::kNoPrealloc);
+    auto lazy = make_shared(lazy_spec, dir);
+    ASSERT_NE(lazy, nullptr);
+    const uint64_t region = lazy->storage()->size();
+    EXPECT_LT(allocated(*lazy), region / 2);  // the pool's pages are not there yet
+
+    SharedMapOptions reserve = dir.options();
+    reserve.reserve_all = true;
+    auto reserved = create_shared_map(lazy_spec, reserve);
+    ASSERT_TRUE(reserved.ok()) << reserved.error().to_string();
+    EXPECT_GE(allocated(**reserved), region);
+
+    auto prealloc = make_shared(spec_of(MapType::Hash, 8, 64, 100000), dir);
+    ASSERT_NE(prealloc, nullptr);
+    EXPECT_GE(allocated(*prealloc), prealloc->storage()->size());
+}
+
+}  // namespace
+}  // namespace xbpf
