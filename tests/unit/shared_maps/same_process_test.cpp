@@ -2,9 +2,11 @@
 // for every shareable type; pins, freezing, mmap of the file and the errors of pin_map.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <csignal>
 #include <vector>
 
 #include "shared_map_test_util.hpp"
@@ -252,8 +254,10 @@ TEST(SharedMap, ObjectMapsCannotBeShared) {
         if (t == MapType::ArrayOfMaps) {
             spec.inner = std::make_shared<MapSpec>(spec_of(MapType::Array, 4, 4, 1));
         }
-        auto map = create_shared_map(spec, dir.options());
+        int error = 0;
+        auto map = create_shared_map(spec, dir.options(), &error);
         ASSERT_FALSE(map.ok());
+        EXPECT_EQ(error, EINVAL);
         EXPECT_NE(map.error().to_string().find("cannot be shared"), std::string::npos)
             << map.error().to_string();
         EXPECT_FALSE(shareable_map_type(t));
@@ -263,8 +267,11 @@ TEST(SharedMap, ObjectMapsCannotBeShared) {
 
 TEST(SharedMap, InvalidSpecIsRejectedLikeCreateMap) {
     ScratchDir dir;
-    auto map = create_shared_map(spec_of(MapType::Array, 8, 8, 4), dir.options());  // key not 4
+    int error = 0;
+    // An array's key must be 4 bytes; a hash map's max_entries not 0 (E2BIG would be too big).
+    auto map = create_shared_map(spec_of(MapType::Array, 8, 8, 4), dir.options(), &error);
     ASSERT_FALSE(map.ok());
+    EXPECT_EQ(error, EINVAL);
     EXPECT_NE(map.error().to_string().find("map shared"), std::string::npos);
 }
 
@@ -410,8 +417,10 @@ TEST(SharedMap, FilesLiveInTheGivenDirectory) {
     EXPECT_TRUE(std::filesystem::is_regular_file(tmp / "m"));
     auto missing = SharedMapOptions{};
     missing.directory = tmp / "absent";
-    auto b = create_shared_map(spec_of(MapType::Hash, 4, 4, 4), missing);
+    int error = 0;
+    auto b = create_shared_map(spec_of(MapType::Hash, 4, 4, 4), missing, &error);
     ASSERT_FALSE(b.ok());
+    EXPECT_EQ(error, ENOENT);
     EXPECT_NE(b.error().to_string().find("absent"), std::string::npos) << b.error().to_string();
     std::filesystem::remove_all(tmp);
 }
@@ -446,6 +455,30 @@ TEST(SharedMap, FileSpaceIsReservedForPreallocatedMapsAndOnRequest) {
     auto prealloc = make_shared(spec_of(MapType::Hash, 8, 64, 100000), dir);
     ASSERT_NE(prealloc, nullptr);
     EXPECT_GE(allocated(*prealloc), prealloc->storage()->size());
+}
+
+}  // namespace
+}  // namespace xbpf
+
+namespace xbpf {
+namespace {
+
+// A map that does not fit the file-size limit fails its creation with the errno, not a signal.
+TEST(SharedMap, FileThatCannotGrowFailsCreationCleanly) {
+    ScratchDir dir;
+    const int code = test::in_child([&] {
+        signal(SIGXFSZ, SIG_IGN);
+        const rlimit limit{1 << 20, 1 << 20};
+        if (setrlimit(RLIMIT_FSIZE, &limit) != 0) return 1;
+        int error = 0;
+        auto big = create_shared_map(spec_of(MapType::Hash, 8, 64, 1 << 20), dir.options(), &error);
+        if (big.ok()) return 2;
+        if (error != EFBIG) return 3;
+        if (big.error().to_string().find(dir.path().string()) == std::string::npos) return 4;
+        auto small = create_shared_map(spec_of(MapType::Hash, 8, 64, 64), dir.options(), &error);
+        return small.ok() && error == 0 ? 0 : 5;
+    });
+    EXPECT_EQ(code, 0);
 }
 
 }  // namespace
