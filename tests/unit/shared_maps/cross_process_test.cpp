@@ -71,6 +71,40 @@ class CrossProcess : public ::testing::Test {
     std::shared_ptr<Map> sync_;
 };
 
+// The usual life of a pin: one process creates, fills and pins a map and exits; another opens
+// it later and finds everything, and its own changes are there for the next one.
+TEST_F(CrossProcess, PinnedMapOutlivesTheProcessThatMadeIt) {
+    const auto path = dir_ / "left-behind";
+    ASSERT_EQ(test::in_child([&] {
+                  auto map = create_shared_map(spec_of(MapType::Hash, 4, 8, 128), dir_.options());
+                  if (!map.ok()) return 1;
+                  for (uint32_t k = 0; k < 100; ++k) {
+                      const uint64_t v = uint64_t{k} * k;
+                      if ((*map)->update_elem(&k, &v) != 0) return 2;
+                  }
+                  return pin_map(**map, path).ok() ? 0 : 3;
+              }),
+              0);
+    auto map = test::open_pinned(path);
+    ASSERT_NE(map, nullptr);
+    for (uint32_t k = 0; k < 100; ++k) {
+        uint64_t v = 0;
+        ASSERT_EQ(map->lookup_elem(&k, &v), 0);
+        EXPECT_EQ(v, uint64_t{k} * k);
+    }
+    const uint32_t key = 1000;
+    const uint64_t value = 7;
+    ASSERT_EQ(map->update_elem(&key, &value), 0);
+    map.reset();
+    EXPECT_EQ(test::in_child([&] {
+                  auto again = open_pinned_map(path);
+                  uint64_t v = 0;
+                  if (!again.ok() || (*again)->lookup_elem(&key, &v) != 0) return 1;
+                  return v == 7 ? 0 : 2;
+              }),
+              0);
+}
+
 // --- counters -----------------------------------------------------------------------------------
 
 constexpr int kThreads = 4;
