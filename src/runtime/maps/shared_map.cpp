@@ -148,7 +148,10 @@ Result<std::shared_ptr<Map>> open_shared_map(int fd, int* error_number) {
     }
     maps::MapFileRegion region(own, info->region_size);
     auto map = maps::build_region_map(spec, {region, info->nr_cpus, true});
-    if (!map.ok()) return fail(error_number, EINVAL, std::move(map).error().in(map_label(spec)));
+    if (!map.ok()) {
+        return fail(error_number, region.failure() != 0 ? region.failure() : EINVAL,
+                    std::move(map).error().in(map_label(spec)));
+    }
     (*map)->keep_frozen_state_in(shared_memory_of(**map)->frozen_word());
     return map;
 }

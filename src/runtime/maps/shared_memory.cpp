@@ -143,8 +143,7 @@ Result<std::unique_ptr<MapMemory>> MapFileRegion::hand_out(size_t wanted, size_t
             region_size_, wanted));
     }
     // Attached regions are not populated: lazily used pools stay lazy.
-    int error = 0;
-    auto memory = map_region(fd_, region_size_, head_size, data_size, false, error);
+    auto memory = map_region(fd_, region_size_, head_size, data_size, false, failure_);
     if (memory.ok()) fd_ = -1;  // now owned by the region
     return memory;
 }

@@ -66,11 +66,15 @@ class MapFileRegion final : public MapMemoryProvider {
     Result<std::unique_ptr<MapMemory>> allocate_double_mapped(size_t head_size,
                                                               size_t data_size) override;
 
+    // The errno of a failed mapping (EACCES for a file open read-only...); 0 if none.
+    int failure() const { return failure_; }
+
   private:
     Result<std::unique_ptr<MapMemory>> hand_out(size_t wanted, size_t head_size, size_t data_size);
 
     int fd_;
     size_t region_size_;
+    int failure_ = 0;
 };
 
 }  // namespace xbpf::maps

@@ -306,6 +306,16 @@ TEST(SharedMap, PinErrorsAreLinuxs) {
     auto absent = open_pinned_map(dir / "absent", &error);
     ASSERT_FALSE(absent.ok());
     EXPECT_EQ(error, ENOENT);
+
+    // A descriptor that cannot map the file writable: the map cannot be attached.
+    const int read_only = open((dir / "once").c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(read_only, 0);
+    auto attached = open_shared_map(read_only, &error);
+    close(read_only);
+    ASSERT_FALSE(attached.ok());
+    EXPECT_EQ(error, EACCES);
+    EXPECT_NE(attached.error().to_string().find("cannot map"), std::string::npos)
+        << attached.error().to_string();
 }
 
 TEST(SharedMap, PinnedFileOutlivesItsCreatorAndHasPinModes) {
