@@ -493,3 +493,37 @@ TEST(SharedMap, FileThatCannotGrowFailsCreationCleanly) {
 
 }  // namespace
 }  // namespace xbpf
+
+namespace xbpf {
+namespace {
+
+// What a bpf() layer maps for mmap() of a ring buffer's fd, Linux's layout, from the map file:
+// the consumer page at region offset one page (after the ring's control page), the producer
+// page after it, then the data.
+TEST(SharedMap, RingBufferFileHoldsLinuxsMmapLayout) {
+    ScratchDir dir;
+    const size_t page = map_page_size();
+    auto map = make_shared(spec_of(MapType::Ringbuf, 0, 0, 4 * static_cast<uint32_t>(page)), dir);
+    ASSERT_NE(map, nullptr);
+    auto& ring = dynamic_cast<RingBufMap&>(*map);
+    ASSERT_EQ(ring.memory_fd(), map->storage()->fd());
+    ASSERT_EQ(ring.output("abcde", 5, 0), 0);
+    const int fd = map->storage()->fd();
+    void* consumer = mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, page);
+    void* rest = mmap(nullptr, page + 4 * page, PROT_READ, MAP_SHARED, fd, 2 * page);
+    ASSERT_NE(consumer, MAP_FAILED);
+    ASSERT_NE(rest, MAP_FAILED);
+    const auto* bytes = static_cast<const uint8_t*>(rest);
+    EXPECT_EQ(read_as<uint64_t>(bytes), 16u);  // producer position: 8-byte header + 5, rounded
+    EXPECT_EQ(read_as<uint32_t>(bytes + page), 5u);  // the record's length, committed
+    EXPECT_EQ(std::memcmp(bytes + page + 8, "abcde", 5), 0);
+    // Consuming through the file's consumer page is seen by the map.
+    *static_cast<uint64_t*>(consumer) = 16;
+    EXPECT_EQ(ring.query(ringbuf::kConsPos), 16u);
+    EXPECT_EQ(ring.query(ringbuf::kAvailData), 0u);
+    munmap(consumer, page);
+    munmap(rest, 5 * page);
+}
+
+}  // namespace
+}  // namespace xbpf
