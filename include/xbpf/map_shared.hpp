@@ -9,7 +9,9 @@
 // the file at offset 0 maps a BPF_F_MMAPABLE array's values, as mmap of a map fd does in Linux),
 // then one header page saying what the region holds (magic, format version, the spec, the CPU
 // slots the layout was made for, the region size) and the shared frozen flag. MapMemory::fd()
-// of the map's storage() is that file.
+// of the map's storage() is that file. A ring buffer's region starts with its control page, so
+// Linux's mmap layout of a ring (consumer page, producer page, data) starts at file offset one
+// page.
 //
 // Shareable types: those whose whole state is their region: array, percpu_array, hash,
 // percpu_hash, lru_hash, lru_percpu_hash, lpm_trie, queue, stack, bloom_filter, ringbuf. Maps
