@@ -545,6 +545,41 @@ TEST_F(CrossProcess, RingBufferProducedInChildConsumedInParent) {
     ASSERT_EQ(test::wait_child(child), 0);
 }
 
+// A consumer asleep in poll() is woken by a producer in another process (the futex word is
+// shared, not process-private): poll returns with the record long before its timeout.
+TEST_F(CrossProcess, ConsumerSleepingInPollIsWokenByAnotherProcess) {
+    auto ring = make_shared(spec_of(MapType::Ringbuf, 0, 0, 4 * map_page_size()), dir_);
+    ASSERT_NE(ring, nullptr);
+    ASSERT_TRUE(pin_map(*ring, dir_ / "ring").ok());
+    const pid_t child = test::start_child([&] {
+        auto maps = open_all({"sync", "ring"});
+        auto* rb = maps[1] == nullptr ? nullptr : dynamic_cast<RingBufMap*>(maps[1].get());
+        if (maps[0] == nullptr || rb == nullptr) return 1;
+        if (!rendezvous(*maps[0], 2)) return 2;
+        // Give the parent time to fall asleep; it is woken whenever the record comes.
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        return rb->output("wake", 4, 0) == 0 ? 0 : 3;
+    });
+    ASSERT_GT(child, 0);
+    RingBufferConsumer consumer;
+    std::string got;
+    ASSERT_TRUE(consumer
+                    .add(ring,
+                         [&](const void* data, size_t size) {
+                             got.assign(static_cast<const char*>(data), size);
+                             return 0;
+                         })
+                    .ok());
+    ASSERT_TRUE(rendezvous(*sync_, 2));
+    constexpr int kTimeoutMs = 60000;
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(consumer.poll(kTimeoutMs), 1);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(got, "wake");
+    EXPECT_LT(waited, std::chrono::milliseconds(kTimeoutMs / 2)) << "woken by the timeout only";
+    ASSERT_EQ(test::wait_child(child), 0);
+}
+
 TEST_F(CrossProcess, QueueValuesPushedInOneProcessArePoppedOnceInTheOther) {
     constexpr uint64_t kValues = 50000;
     auto queue = make_shared(spec_of(MapType::Queue, 0, 8, 64), dir_);
