@@ -9,7 +9,9 @@
 // the file at offset 0 maps a BPF_F_MMAPABLE array's values, as mmap of a map fd does in Linux),
 // then one header page saying what the region holds (magic, format version, the spec, the CPU
 // slots the layout was made for, the region size) and the shared frozen flag. MapMemory::fd()
-// of the map's storage() is that file.
+// of the map's storage() is that file. A ring buffer's region starts with its control page, so
+// Linux's mmap layout of a ring (consumer page, producer page, data) starts at file offset one
+// page.
 //
 // Shareable types: those whose whole state is their region: array, percpu_array, hash,
 // percpu_hash, lru_hash, lru_percpu_hash, lpm_trie, queue, stack, bloom_filter, ringbuf. Maps
@@ -52,15 +54,18 @@ struct SharedMapOptions {
 // Whether maps of `type` can live in shared memory.
 bool shareable_map_type(MapType type);
 
-// Creates a map, as create_map() does, in a new shareable file.
+// The functions below report failures as Errors; `error_number`, if given, also receives the
+// positive errno Linux's bpf(2) would fail with (0 on success).
+
+// Creates a map, as create_map() does, in a new shareable file. Errnos: the spec's
+// (check_map_spec), EINVAL for a type that cannot be shared, the file system's (ENOENT for a
+// missing directory, EOPNOTSUPP without O_TMPFILE, ENOSPC when the map does not fit), ENOMEM.
 Result<std::shared_ptr<Map>> create_shared_map(const MapSpec& spec,
-                                               const SharedMapOptions& options = {});
+                                               const SharedMapOptions& options = {},
+                                               int* error_number = nullptr);
 
 // Whether `map` lives in a shared map file (made by create_shared_map or opened again).
 bool is_shared_map(const Map& map);
-
-// The functions below report failures as Errors; `error_number`, if given, also receives the
-// positive errno Linux's bpf(2) would fail with (0 on success).
 
 // Gives the map's file the name `path` (BPF_OBJ_PIN): a hard link, so the map outlives this
 // process and others can open it. A map may be pinned at several paths. Fails with EEXIST if

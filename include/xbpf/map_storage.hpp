@@ -1,6 +1,6 @@
 // Where maps keep their state: one contiguous, page-aligned region per map, addressed inside by
 // offsets only (no raw pointers), with its locks as plain atomics in the region. That is what
-// lets a later backing place a map in shared memory (memfd mapped by several processes) without
+// lets shared maps (map_shared.hpp) place a map in a file mapped by several processes without
 // changing the map code: only the provider below changes.
 #pragma once
 
@@ -28,7 +28,8 @@ class MapMemory {
 
     std::byte* data() const { return base_; }
     size_t size() const { return size_; }
-    // The file the region lives in (memfd), so it can be mapped again later; -1 if anonymous.
+    // The file the region lives in (a memfd for private rings, the map file of a shared map,
+    // where the region starts at offset 0), so it can be mapped again; -1 if anonymous.
     int fd() const { return fd_; }
 
   private:
@@ -39,7 +40,7 @@ class MapMemory {
 };
 
 // Hands out map regions. The default provider (private_map_memory()) uses private anonymous
-// memory, and a memfd for double-mapped regions; a shared-memory provider can replace it.
+// memory, and a memfd for double-mapped regions; shared maps use files (map_shared.hpp).
 class MapMemoryProvider {
   public:
     virtual ~MapMemoryProvider() = default;

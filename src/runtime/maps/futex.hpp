@@ -1,6 +1,8 @@
 // Waiting on a 32-bit word inside a map region (ring buffer and perf buffer wakeups). Futexes
 // work on shared memory too, so the wakeup mechanism keeps working when rings are shared
-// between processes.
+// between processes (map_shared.hpp) as long as no private flag is used: FUTEX_PRIVATE_FLAG
+// (and FUTEX2_PRIVATE) key the word by this process's address space, and a waiter in another
+// process would never be woken.
 #pragma once
 
 #include <atomic>

@@ -169,21 +169,21 @@ restart:
         const uint32_t next = el.next.load(std::memory_order_acquire);
         seq_acquire_fence();
         if ((seq & 1) != 0 || el.seq.load(std::memory_order_relaxed) != seq) goto restart;
-        // Elements are recycled at once, possibly into another position of this very chain, and
-        // a recycled element's link changes without its sequence counter. So what was just read
-        // counts only if the element is still linked where we came from, from an element still
-        // live and not recycled: otherwise we may have jumped over part of the chain.
-        if (from->load(std::memory_order_relaxed) != link || !live) {
-            cpu_relax();
-            goto restart;
-        }
-        if (prev != nullptr && (prev->seq.load(std::memory_order_relaxed) != prev_seq ||
-                                !(prev->state.load(std::memory_order_relaxed) & kLive))) {
-            goto restart;
-        }
-        if (same_key) {
+        // A live element holding the key is the key's element, however we reached it.
+        if (same_key && live) {
             if (seq_out != nullptr) *seq_out = seq;
             return e;
+        }
+        // Elements are recycled at once, possibly into another position of this very chain, and
+        // a recycled element's link changes without its sequence counter. So its `next` may be
+        // followed only if it is still linked where we came from, from an element still live and
+        // not recycled: otherwise we may jump over part of the chain. (Not live: just replaced,
+        // deleted or being recycled; a replacement sits where it was, behind us.)
+        if (!live || from->load(std::memory_order_relaxed) != link ||
+            (prev != nullptr && (prev->seq.load(std::memory_order_relaxed) != prev_seq ||
+                                 !(prev->state.load(std::memory_order_relaxed) & kLive)))) {
+            cpu_relax();
+            goto restart;
         }
         from = &el.next;
         prev = &el;

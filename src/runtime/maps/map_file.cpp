@@ -2,7 +2,6 @@
 #include "runtime/maps/map_file.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -32,8 +31,8 @@ void write_map_file_header(MapFileHeader& header, const MapSpec& spec, uint32_t 
     const size_t n = std::min(spec.name.size(), kMapFileNameSize - 1);
     std::memcpy(header.name, spec.name.data(), n);
     header.name[n] = '\0';
-    // Whoever sees the magic sees a complete header.
-    std::atomic_thread_fence(std::memory_order_release);
+    // Last, so a header left incomplete is refused. No other process can read it yet: the file
+    // gets a name (and so readers) only once the map is handed out and pinned.
     std::memcpy(header.magic, kMapFileMagic, sizeof kMapFileMagic);
 }
 

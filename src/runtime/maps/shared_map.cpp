@@ -38,19 +38,27 @@ bool shareable_map_type(MapType type) {
     return maps::region_only_type(type);
 }
 
-Result<std::shared_ptr<Map>> create_shared_map(const MapSpec& spec,
-                                               const SharedMapOptions& options) {
+Result<std::shared_ptr<Map>> create_shared_map(const MapSpec& spec, const SharedMapOptions& options,
+                                               int* error_number) {
+    if (error_number != nullptr) *error_number = 0;
     if (!shareable_map_type(spec.type)) {
-        return Error(fmt::format("{} maps hold objects of this process and cannot be shared",
-                                 map_type_name(spec.type)))
-            .in(map_label(spec));
+        return fail(error_number, EINVAL,
+                    Error(fmt::format("{} maps hold objects of this process and cannot be shared",
+                                      map_type_name(spec.type)))
+                        .in(map_label(spec)));
     }
-    if (auto problem = check_map_spec(spec)) return Error(problem->message).in(map_label(spec));
+    if (auto problem = check_map_spec(spec)) {
+        return fail(error_number, problem->error, Error(problem->message).in(map_label(spec)));
+    }
     maps::SharedMapFiles files(options.directory.empty() ? "/dev/shm" : options.directory,
                                static_cast<mode_t>(options.mode), options.reserve_all);
     const uint32_t cpus = nr_cpus();
     auto map = maps::build_region_map(spec, {files, cpus, false});
-    if (!map.ok()) return std::move(map).error().in(map_label(spec));
+    if (!map.ok()) {
+        // Without a file-system errno, the family refused the size: ENOMEM, as Linux says.
+        return fail(error_number, files.failure() != 0 ? files.failure() : ENOMEM,
+                    std::move(map).error().in(map_label(spec)));
+    }
     const maps::SharedMapMemory* memory = shared_memory_of(**map);
     maps::write_map_file_header(memory->header(), spec, cpus, memory->size());
     (*map)->keep_frozen_state_in(memory->frozen_word());
@@ -140,7 +148,10 @@ Result<std::shared_ptr<Map>> open_shared_map(int fd, int* error_number) {
     }
     maps::MapFileRegion region(own, info->region_size);
     auto map = maps::build_region_map(spec, {region, info->nr_cpus, true});
-    if (!map.ok()) return fail(error_number, EINVAL, std::move(map).error().in(map_label(spec)));
+    if (!map.ok()) {
+        return fail(error_number, region.failure() != 0 ? region.failure() : EINVAL,
+                    std::move(map).error().in(map_label(spec)));
+    }
     (*map)->keep_frozen_state_in(shared_memory_of(**map)->frozen_word());
     return map;
 }

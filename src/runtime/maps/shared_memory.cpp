@@ -28,16 +28,21 @@ Result<MapFileHeader*> map_header(int fd, size_t region_size) {
     return static_cast<MapFileHeader*>(p);
 }
 
-// Maps the region of `fd` (double-mapped when data_size is not 0) and its header page.
+// Maps the region of `fd` (double-mapped when data_size is not 0) and its header page. On
+// failure `error` is the errno.
 Result<std::unique_ptr<MapMemory>> map_region(int fd, size_t region_size, size_t head_size,
-                                              size_t data_size, bool populate) {
+                                              size_t data_size, bool populate, int& error) {
     auto header = map_header(fd, region_size);
-    if (!header.ok()) return std::move(header).error();
+    if (!header.ok()) {
+        error = errno;
+        return std::move(header).error();
+    }
     std::byte* base = nullptr;
     size_t mapped = region_size;
     if (data_size != 0) {
         auto views = map_double_view(fd, head_size, data_size);
         if (!views.ok()) {
+            error = ENOMEM;
             munmap(*header, map_page_size());
             return std::move(views).error();
         }
@@ -46,6 +51,7 @@ Result<std::unique_ptr<MapMemory>> map_region(int fd, size_t region_size, size_t
     } else {
         void* p = mmap(nullptr, region_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED) {
+            error = errno;
             Error e = system_error(fmt::format("cannot map a {}-byte map region", region_size));
             munmap(*header, map_page_size());
             return e;
@@ -72,7 +78,7 @@ SharedMapMemory::~SharedMapMemory() {
 Result<int> SharedMapFiles::create_file(size_t region_size, bool reserve) {
     int fd = open(directory_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, mode_);
     if (fd < 0) {
-        const int error = errno;
+        const int error = failure_ = errno;
         std::string why = std::strerror(error);
         if (error == EISDIR || error == EOPNOTSUPP) {
             why = "the file system does not support unnamed files (O_TMPFILE)";
@@ -81,12 +87,14 @@ Result<int> SharedMapFiles::create_file(size_t region_size, bool reserve) {
     }
     const size_t file_size = region_size + map_page_size();
     if (ftruncate(fd, static_cast<off_t>(file_size)) != 0) {
+        failure_ = errno;
         Error e = system_error(fmt::format("cannot size a map file in {}", directory_.string()));
         close(fd);
         return e;
     }
     // Allocated now, a full file system is an error here rather than a SIGBUS in a program.
     if (reserve && fallocate(fd, 0, 0, static_cast<off_t>(file_size)) != 0 && errno != EOPNOTSUPP) {
+        failure_ = errno;
         Error e = system_error(
             fmt::format("cannot reserve {} bytes for a map in {}", file_size, directory_.string()));
         close(fd);
@@ -99,7 +107,7 @@ Result<std::unique_ptr<MapMemory>> SharedMapFiles::allocate(size_t size, bool po
     const size_t region = round_up_pages(size == 0 ? 1 : size);
     auto fd = create_file(region, populate || reserve_all_);
     if (!fd.ok()) return std::move(fd).error();
-    auto memory = map_region(*fd, region, 0, 0, populate);
+    auto memory = map_region(*fd, region, 0, 0, populate, failure_);
     if (!memory.ok()) close(*fd);
     return memory;
 }
@@ -108,12 +116,13 @@ Result<std::unique_ptr<MapMemory>> SharedMapFiles::allocate_double_mapped(size_t
                                                                           size_t data_size) {
     const size_t page = map_page_size();
     if (head_size % page != 0 || data_size % page != 0 || data_size == 0) {
+        failure_ = EINVAL;
         return Error("double-mapped regions need page-multiple sizes");
     }
     // Rings are preallocated, as in Linux.
     auto fd = create_file(head_size + data_size, true);
     if (!fd.ok()) return std::move(fd).error();
-    auto memory = map_region(*fd, head_size + data_size, head_size, data_size, false);
+    auto memory = map_region(*fd, head_size + data_size, head_size, data_size, false, failure_);
     if (!memory.ok()) close(*fd);
     return memory;
 }
@@ -134,7 +143,7 @@ Result<std::unique_ptr<MapMemory>> MapFileRegion::hand_out(size_t wanted, size_t
             region_size_, wanted));
     }
     // Attached regions are not populated: lazily used pools stay lazy.
-    auto memory = map_region(fd_, region_size_, head_size, data_size, false);
+    auto memory = map_region(fd_, region_size_, head_size, data_size, false, failure_);
     if (memory.ok()) fd_ = -1;  // now owned by the region
     return memory;
 }

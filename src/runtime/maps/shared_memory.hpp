@@ -42,12 +42,16 @@ class SharedMapFiles final : public MapMemoryProvider {
     Result<std::unique_ptr<MapMemory>> allocate_double_mapped(size_t head_size,
                                                               size_t data_size) override;
 
+    // The errno of the last failure (ENOSPC, ENOENT, ...); 0 if none.
+    int failure() const { return failure_; }
+
   private:
     Result<int> create_file(size_t region_size, bool reserve);
 
     std::filesystem::path directory_;
     mode_t mode_;
     bool reserve_all_;
+    int failure_ = 0;
 };
 
 // Hands out the region of an existing map file, once: the family asks for the size its layout
@@ -62,11 +66,15 @@ class MapFileRegion final : public MapMemoryProvider {
     Result<std::unique_ptr<MapMemory>> allocate_double_mapped(size_t head_size,
                                                               size_t data_size) override;
 
+    // The errno of a failed mapping (EACCES for a file open read-only...); 0 if none.
+    int failure() const { return failure_; }
+
   private:
     Result<std::unique_ptr<MapMemory>> hand_out(size_t wanted, size_t head_size, size_t data_size);
 
     int fd_;
     size_t region_size_;
+    int failure_ = 0;
 };
 
 }  // namespace xbpf::maps

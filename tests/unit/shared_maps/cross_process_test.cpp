@@ -71,6 +71,40 @@ class CrossProcess : public ::testing::Test {
     std::shared_ptr<Map> sync_;
 };
 
+// The usual life of a pin: one process creates, fills and pins a map and exits; another opens
+// it later and finds everything, and its own changes are there for the next one.
+TEST_F(CrossProcess, PinnedMapOutlivesTheProcessThatMadeIt) {
+    const auto path = dir_ / "left-behind";
+    ASSERT_EQ(test::in_child([&] {
+                  auto map = create_shared_map(spec_of(MapType::Hash, 4, 8, 128), dir_.options());
+                  if (!map.ok()) return 1;
+                  for (uint32_t k = 0; k < 100; ++k) {
+                      const uint64_t v = uint64_t{k} * k;
+                      if ((*map)->update_elem(&k, &v) != 0) return 2;
+                  }
+                  return pin_map(**map, path).ok() ? 0 : 3;
+              }),
+              0);
+    auto map = test::open_pinned(path);
+    ASSERT_NE(map, nullptr);
+    for (uint32_t k = 0; k < 100; ++k) {
+        uint64_t v = 0;
+        ASSERT_EQ(map->lookup_elem(&k, &v), 0);
+        EXPECT_EQ(v, uint64_t{k} * k);
+    }
+    const uint32_t key = 1000;
+    const uint64_t value = 7;
+    ASSERT_EQ(map->update_elem(&key, &value), 0);
+    map.reset();
+    EXPECT_EQ(test::in_child([&] {
+                  auto again = open_pinned_map(path);
+                  uint64_t v = 0;
+                  if (!again.ok() || (*again)->lookup_elem(&key, &v) != 0) return 1;
+                  return v == 7 ? 0 : 2;
+              }),
+              0);
+}
+
 // --- counters -----------------------------------------------------------------------------------
 
 constexpr int kThreads = 4;
@@ -337,6 +371,104 @@ TEST_F(CrossProcess, LruEvictionFromBothProcessesStaysConsistent) {
     EXPECT_GT(found.size(), 0u);
 }
 
+// LPM lookups in one process while the other changes routes: every answer is one the table
+// could have given (the trie's seqlock validates readers across processes).
+TEST_F(CrossProcess, LpmLookupsWhileAnotherProcessChangesRoutes) {
+    struct Key {
+        uint32_t prefixlen;
+        uint8_t addr[4];
+    };
+    auto trie =
+        make_shared(spec_of(MapType::LpmTrie, sizeof(Key), 8, 64, map_flags::kNoPrealloc), dir_);
+    ASSERT_NE(trie, nullptr);
+    const Key wide{8, {10, 0, 0, 0}};
+    const uint64_t wide_value = 8;
+    ASSERT_EQ(trie->update_elem(&wide, &wide_value), 0);
+    ASSERT_TRUE(pin_map(*trie, dir_ / "trie").ok());
+    auto done = make_shared(spec_of(MapType::Array, 4, 8, 1), dir_);
+    ASSERT_NE(done, nullptr);
+    ASSERT_TRUE(pin_map(*done, dir_ / "done").ok());
+
+    // The child adds and removes 10.1.0.0/16 and 10.1.2.0/24 over and over.
+    const pid_t child = test::start_child([&] {
+        auto maps = open_all({"sync", "trie", "done"});
+        for (auto& m : maps)
+            if (m == nullptr) return 1;
+        if (!rendezvous(*maps[0], 2)) return 2;
+        const uint32_t zero = 0;
+        const auto* finished = static_cast<const uint64_t*>(maps[2]->lookup(&zero));
+        const auto deadline = std::chrono::steady_clock::now() + kPatience;
+        const Key k16{16, {10, 1, 0, 0}}, k24{24, {10, 1, 2, 0}};
+        const uint64_t v16 = 16, v24 = 24;
+        while (__atomic_load_n(finished, __ATOMIC_SEQ_CST) == 0) {
+            if (std::chrono::steady_clock::now() > deadline) return 3;
+            if (maps[1]->update(&k16, &v16, 0) != 0 || maps[1]->update(&k24, &v24, 0) != 0 ||
+                maps[1]->erase(&k24) != 0 || maps[1]->erase(&k16) != 0) {
+                return 4;
+            }
+        }
+        return 0;
+    });
+    ASSERT_GT(child, 0);
+    ASSERT_TRUE(rendezvous(*sync_, 2));
+    uint64_t wrong = 0;
+    std::set<uint64_t> answers;
+    const Key host{32, {10, 1, 2, 3}};
+    // At least 300000 lookups, and on until the child's routes were seen besides the /8.
+    const auto deadline = std::chrono::steady_clock::now() + kPatience;
+    for (int i = 0; (i < 300000 || answers.size() < 2 || !answers.count(8)) &&
+                    std::chrono::steady_clock::now() < deadline;
+         ++i) {
+        const auto* v = static_cast<const uint64_t*>(trie->lookup(&host));
+        const uint64_t got = v == nullptr ? 0 : __atomic_load_n(v, __ATOMIC_RELAXED);
+        if (got != 8 && got != 16 && got != 24) ++wrong;
+        answers.insert(got);
+    }
+    const uint32_t zero = 0;
+    __atomic_store_n(static_cast<uint64_t*>(done->lookup(&zero)), 1, __ATOMIC_SEQ_CST);
+    ASSERT_EQ(test::wait_child(child), 0);
+    EXPECT_EQ(wrong, 0u);
+    EXPECT_TRUE(answers.count(8));  // the /8 alone was seen, and so were the child's routes
+    EXPECT_GT(answers.size(), 1u);
+}
+
+// Per-CPU hash elements updated in place from both processes through the program side: every
+// thread adds to its slot's value atomically; the host sees the exact total over the slots.
+TEST_F(CrossProcess, PercpuHashSlotsAddUpAcrossProcesses) {
+    auto hash = make_shared(spec_of(MapType::PercpuHash, 4, 8, 8), dir_);
+    ASSERT_NE(hash, nullptr);
+    const uint32_t key = 5;
+    std::vector<uint64_t> zeros(nr_cpus(), 0);
+    ASSERT_EQ(hash->update_elem(&key, zeros.data()), 0);
+    ASSERT_TRUE(pin_map(*hash, dir_ / "pch").ok());
+    auto add = [&](Map& m) {
+        return run_threads(kThreads, [&](int) {
+            for (uint64_t i = 0; i < kAdds; ++i) {
+                auto* v = static_cast<uint64_t*>(m.lookup(&key));
+                if (v == nullptr) return false;
+                __atomic_fetch_add(v, 1, __ATOMIC_RELAXED);
+            }
+            return true;
+        });
+    };
+    const pid_t child = test::start_child([&] {
+        auto maps = open_all({"sync", "pch"});
+        if (maps[0] == nullptr || maps[1] == nullptr) return 1;
+        if (!rendezvous(*maps[0], 2)) return 2;
+        return add(*maps[1]) == 0 ? 0 : 3;
+    });
+    ASSERT_GT(child, 0);
+    ASSERT_TRUE(rendezvous(*sync_, 2));
+    EXPECT_EQ(add(*hash), 0);
+    ASSERT_EQ(test::wait_child(child), 0);
+    std::vector<uint64_t> slots(nr_cpus());
+    ASSERT_EQ(hash->lookup_elem(&key, slots.data()), 0);
+    uint64_t sum = 0;
+    for (uint64_t s : slots)
+        sum += s;
+    EXPECT_EQ(sum, 2 * kThreads * kAdds);
+}
+
 // --- ring buffer and queue ----------------------------------------------------------------------
 
 TEST_F(CrossProcess, RingBufferProducedInChildConsumedInParent) {
@@ -410,6 +542,41 @@ TEST_F(CrossProcess, RingBufferProducedInChildConsumedInParent) {
     EXPECT_EQ(received, kProducers * kPerProducer);
     EXPECT_EQ(out_of_order, 0u);  // each producer's records arrive in its order
     EXPECT_EQ(malformed, 0u);
+    ASSERT_EQ(test::wait_child(child), 0);
+}
+
+// A consumer asleep in poll() is woken by a producer in another process (the futex word is
+// shared, not process-private): poll returns with the record long before its timeout.
+TEST_F(CrossProcess, ConsumerSleepingInPollIsWokenByAnotherProcess) {
+    auto ring = make_shared(spec_of(MapType::Ringbuf, 0, 0, 4 * map_page_size()), dir_);
+    ASSERT_NE(ring, nullptr);
+    ASSERT_TRUE(pin_map(*ring, dir_ / "ring").ok());
+    const pid_t child = test::start_child([&] {
+        auto maps = open_all({"sync", "ring"});
+        auto* rb = maps[1] == nullptr ? nullptr : dynamic_cast<RingBufMap*>(maps[1].get());
+        if (maps[0] == nullptr || rb == nullptr) return 1;
+        if (!rendezvous(*maps[0], 2)) return 2;
+        // Give the parent time to fall asleep; it is woken whenever the record comes.
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        return rb->output("wake", 4, 0) == 0 ? 0 : 3;
+    });
+    ASSERT_GT(child, 0);
+    RingBufferConsumer consumer;
+    std::string got;
+    ASSERT_TRUE(consumer
+                    .add(ring,
+                         [&](const void* data, size_t size) {
+                             got.assign(static_cast<const char*>(data), size);
+                             return 0;
+                         })
+                    .ok());
+    ASSERT_TRUE(rendezvous(*sync_, 2));
+    constexpr int kTimeoutMs = 60000;
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(consumer.poll(kTimeoutMs), 1);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(got, "wake");
+    EXPECT_LT(waited, std::chrono::milliseconds(kTimeoutMs / 2)) << "woken by the timeout only";
     ASSERT_EQ(test::wait_child(child), 0);
 }
 

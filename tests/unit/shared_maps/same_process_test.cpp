@@ -2,9 +2,11 @@
 // for every shareable type; pins, freezing, mmap of the file and the errors of pin_map.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <csignal>
 #include <vector>
 
 #include "shared_map_test_util.hpp"
@@ -252,8 +254,10 @@ TEST(SharedMap, ObjectMapsCannotBeShared) {
         if (t == MapType::ArrayOfMaps) {
             spec.inner = std::make_shared<MapSpec>(spec_of(MapType::Array, 4, 4, 1));
         }
-        auto map = create_shared_map(spec, dir.options());
+        int error = 0;
+        auto map = create_shared_map(spec, dir.options(), &error);
         ASSERT_FALSE(map.ok());
+        EXPECT_EQ(error, EINVAL);
         EXPECT_NE(map.error().to_string().find("cannot be shared"), std::string::npos)
             << map.error().to_string();
         EXPECT_FALSE(shareable_map_type(t));
@@ -263,8 +267,11 @@ TEST(SharedMap, ObjectMapsCannotBeShared) {
 
 TEST(SharedMap, InvalidSpecIsRejectedLikeCreateMap) {
     ScratchDir dir;
-    auto map = create_shared_map(spec_of(MapType::Array, 8, 8, 4), dir.options());  // key not 4
+    int error = 0;
+    // An array's key must be 4 bytes; a hash map's max_entries not 0 (E2BIG would be too big).
+    auto map = create_shared_map(spec_of(MapType::Array, 8, 8, 4), dir.options(), &error);
     ASSERT_FALSE(map.ok());
+    EXPECT_EQ(error, EINVAL);
     EXPECT_NE(map.error().to_string().find("map shared"), std::string::npos);
 }
 
@@ -299,6 +306,16 @@ TEST(SharedMap, PinErrorsAreLinuxs) {
     auto absent = open_pinned_map(dir / "absent", &error);
     ASSERT_FALSE(absent.ok());
     EXPECT_EQ(error, ENOENT);
+
+    // A descriptor that cannot map the file writable: the map cannot be attached.
+    const int read_only = open((dir / "once").c_str(), O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(read_only, 0);
+    auto attached = open_shared_map(read_only, &error);
+    close(read_only);
+    ASSERT_FALSE(attached.ok());
+    EXPECT_EQ(error, EACCES);
+    EXPECT_NE(attached.error().to_string().find("cannot map"), std::string::npos)
+        << attached.error().to_string();
 }
 
 TEST(SharedMap, PinnedFileOutlivesItsCreatorAndHasPinModes) {
@@ -410,10 +427,102 @@ TEST(SharedMap, FilesLiveInTheGivenDirectory) {
     EXPECT_TRUE(std::filesystem::is_regular_file(tmp / "m"));
     auto missing = SharedMapOptions{};
     missing.directory = tmp / "absent";
-    auto b = create_shared_map(spec_of(MapType::Hash, 4, 4, 4), missing);
+    int error = 0;
+    auto b = create_shared_map(spec_of(MapType::Hash, 4, 4, 4), missing, &error);
     ASSERT_FALSE(b.ok());
+    EXPECT_EQ(error, ENOENT);
     EXPECT_NE(b.error().to_string().find("absent"), std::string::npos) << b.error().to_string();
     std::filesystem::remove_all(tmp);
+}
+
+}  // namespace
+}  // namespace xbpf
+
+namespace xbpf {
+namespace {
+
+// Preallocated maps get their file space at creation; lazily filled pools only with
+// reserve_all.
+TEST(SharedMap, FileSpaceIsReservedForPreallocatedMapsAndOnRequest) {
+    ScratchDir dir;
+    auto allocated = [](const Map& m) {
+        struct stat st {};
+        EXPECT_EQ(fstat(m.storage()->fd(), &st), 0);
+        return static_cast<uint64_t>(st.st_blocks) * 512;
+    };
+    const auto lazy_spec = spec_of(MapType::Hash, 8, 64, 100000, map_flags::kNoPrealloc);
+    auto lazy = make_shared(lazy_spec, dir);
+    ASSERT_NE(lazy, nullptr);
+    const uint64_t region = lazy->storage()->size();
+    EXPECT_LT(allocated(*lazy), region / 2);  // the pool's pages are not there yet
+
+    SharedMapOptions reserve = dir.options();
+    reserve.reserve_all = true;
+    auto reserved = create_shared_map(lazy_spec, reserve);
+    ASSERT_TRUE(reserved.ok()) << reserved.error().to_string();
+    EXPECT_GE(allocated(**reserved), region);
+
+    auto prealloc = make_shared(spec_of(MapType::Hash, 8, 64, 100000), dir);
+    ASSERT_NE(prealloc, nullptr);
+    EXPECT_GE(allocated(*prealloc), prealloc->storage()->size());
+}
+
+}  // namespace
+}  // namespace xbpf
+
+namespace xbpf {
+namespace {
+
+// A map that does not fit the file-size limit fails its creation with the errno, not a signal.
+TEST(SharedMap, FileThatCannotGrowFailsCreationCleanly) {
+    ScratchDir dir;
+    const int code = test::in_child([&] {
+        signal(SIGXFSZ, SIG_IGN);
+        const rlimit limit{1 << 20, 1 << 20};
+        if (setrlimit(RLIMIT_FSIZE, &limit) != 0) return 1;
+        int error = 0;
+        auto big = create_shared_map(spec_of(MapType::Hash, 8, 64, 1 << 20), dir.options(), &error);
+        if (big.ok()) return 2;
+        if (error != EFBIG) return 3;
+        if (big.error().to_string().find(dir.path().string()) == std::string::npos) return 4;
+        auto small = create_shared_map(spec_of(MapType::Hash, 8, 64, 64), dir.options(), &error);
+        return small.ok() && error == 0 ? 0 : 5;
+    });
+    EXPECT_EQ(code, 0);
+}
+
+}  // namespace
+}  // namespace xbpf
+
+namespace xbpf {
+namespace {
+
+// What a bpf() layer maps for mmap() of a ring buffer's fd, Linux's layout, from the map file:
+// the consumer page at region offset one page (after the ring's control page), the producer
+// page after it, then the data.
+TEST(SharedMap, RingBufferFileHoldsLinuxsMmapLayout) {
+    ScratchDir dir;
+    const size_t page = map_page_size();
+    auto map = make_shared(spec_of(MapType::Ringbuf, 0, 0, 4 * static_cast<uint32_t>(page)), dir);
+    ASSERT_NE(map, nullptr);
+    auto& ring = dynamic_cast<RingBufMap&>(*map);
+    ASSERT_EQ(ring.memory_fd(), map->storage()->fd());
+    ASSERT_EQ(ring.output("abcde", 5, 0), 0);
+    const int fd = map->storage()->fd();
+    void* consumer = mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED, fd, page);
+    void* rest = mmap(nullptr, page + 4 * page, PROT_READ, MAP_SHARED, fd, 2 * page);
+    ASSERT_NE(consumer, MAP_FAILED);
+    ASSERT_NE(rest, MAP_FAILED);
+    const auto* bytes = static_cast<const uint8_t*>(rest);
+    EXPECT_EQ(read_as<uint64_t>(bytes), 16u);  // producer position: 8-byte header + 5, rounded
+    EXPECT_EQ(read_as<uint32_t>(bytes + page), 5u);  // the record's length, committed
+    EXPECT_EQ(std::memcmp(bytes + page + 8, "abcde", 5), 0);
+    // Consuming through the file's consumer page is seen by the map.
+    *static_cast<uint64_t*>(consumer) = 16;
+    EXPECT_EQ(ring.query(ringbuf::kConsPos), 16u);
+    EXPECT_EQ(ring.query(ringbuf::kAvailData), 0u);
+    munmap(consumer, page);
+    munmap(rest, 5 * page);
 }
 
 }  // namespace
