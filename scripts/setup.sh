@@ -11,6 +11,7 @@ packages=(
     libfmt-dev libcli11-dev nlohmann-json3-dev
     libgtest-dev libgmock-dev libbenchmark-dev
     libpcap-dev
+    nettle-dev            # SHA-1 for program tags (bpf() ABI)
 )
 missing=()
 for p in "${packages[@]}"; do

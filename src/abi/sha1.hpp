@@ -1,4 +1,4 @@
-// SHA-1 (FIPS 180-4), for program tags: Linux's tag is the first 8 bytes of the SHA-1 of the
+// SHA-1 (nettle), for program tags: Linux's tag is the first 8 bytes of the SHA-1 of the
 // program's instructions with map references zeroed.
 #pragma once
 
