@@ -7,6 +7,7 @@
 
 #include <cstdarg>
 
+#include "abi/shim/route_syscall.hpp"
 #include "xbpf/bpf_abi.hpp"
 
 extern "C" {
@@ -27,15 +28,11 @@ int __wrap_epoll_ctl(int epfd, int op, int fd, struct epoll_event* event) {
 long __wrap_syscall(long number, ...) {
     va_list args;
     va_start(args, number);
-    long a[6];
-    for (long& x : a)
-        x = va_arg(args, long);
+    const long result = xbpf::abi::route_syscall(number, args, [](long n, const long* a) {
+        return __real_syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+    });
     va_end(args);
-    if (number == SYS_bpf) {
-        return xbpf::bpf_syscall(static_cast<int>(a[0]), reinterpret_cast<void*>(a[1]),
-                                 static_cast<unsigned>(a[2]));
-    }
-    return __real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
+    return result;
 }
 
 void* __wrap_mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset) {

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "abi/shim/raw_syscall.hpp"
+#include "abi/shim/route_syscall.hpp"
 #include "xbpf/bpf_abi.hpp"
 
 namespace {
@@ -75,15 +76,11 @@ extern "C" {
 __attribute__((visibility("default"))) long syscall(long number, ...) {
     va_list args;
     va_start(args, number);
-    long a[6];
-    for (long& x : a)
-        x = va_arg(args, long);
+    const long result = xbpf::abi::route_syscall(number, args, [](long n, const long* a) {
+        return syscall_result(raw_syscall6(n, a[0], a[1], a[2], a[3], a[4], a[5]));
+    });
     va_end(args);
-    if (number == SYS_bpf) {
-        return xbpf::bpf_syscall(static_cast<int>(a[0]), reinterpret_cast<void*>(a[1]),
-                                 static_cast<unsigned>(a[2]));
-    }
-    return syscall_result(raw_syscall6(number, a[0], a[1], a[2], a[3], a[4], a[5]));
+    return result;
 }
 
 __attribute__((visibility("default"))) void* mmap(void* addr, size_t length, int prot, int flags,
