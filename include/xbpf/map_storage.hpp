@@ -61,4 +61,13 @@ class MapMemoryProvider {
 // The process-wide default provider: private anonymous mappings.
 std::shared_ptr<MapMemoryProvider> private_map_memory();
 
+// Map memory accounting, as Linux charges maps to the creator's memlock limit (memory cgroup
+// since 5.11): every live region counts its size() bytes, whichever provider made it. With a
+// limit set, creating a map whose regions would take the total past it fails with an Error
+// saying so (Linux's BPF_MAP_CREATE fails with EPERM then). 0 (the default): no limit.
+size_t map_memory_limit();
+void set_map_memory_limit(size_t bytes);
+// Bytes held by live map regions in this process.
+size_t map_memory_in_use();
+
 }  // namespace xbpf

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "runtime/maps/memory_limit.hpp"
 #include "xbpf/map.hpp"
 
 namespace xbpf::maps {
@@ -38,9 +39,9 @@ MapResult make_object_array(const MapSpec& spec, const MapOptions& options);  //
 MapResult make_hash_of_maps(const MapSpec& spec, const MapOptions& options);
 MapResult make_perf_event_array(const MapSpec& spec, const MapOptions& options);
 
-// The memory provider to use for `options`.
+// The memory provider to use for `options`, held to the map memory limit.
 inline std::shared_ptr<MapMemoryProvider> memory_of(const MapOptions& options) {
-    return options.memory ? options.memory : private_map_memory();
+    return limited_map_memory(options.memory ? options.memory : private_map_memory());
 }
 
 }  // namespace xbpf::maps

@@ -11,6 +11,7 @@
 
 #include "runtime/maps/hashing.hpp"
 #include "runtime/maps/map_memory.hpp"
+#include "runtime/maps/memory_limit.hpp"
 #include "xbpf/map_storage.hpp"
 
 namespace xbpf {
@@ -21,9 +22,12 @@ size_t map_page_size() {
 }
 
 MapMemory::MapMemory(std::byte* base, size_t size, size_t mapped_size, int fd)
-    : base_(base), size_(size), mapped_size_(mapped_size), fd_(fd) {}
+    : base_(base), size_(size), mapped_size_(mapped_size), fd_(fd) {
+    maps::charge_map_memory(size_);
+}
 
 MapMemory::~MapMemory() {
+    maps::uncharge_map_memory(size_);
     if (base_ != nullptr) munmap(base_, mapped_size_);
     if (fd_ >= 0) close(fd_);
 }
