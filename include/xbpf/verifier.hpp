@@ -3,6 +3,7 @@
 // No program runs in xbpf without it (docs/verifier.md describes what it proves and how).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -18,6 +19,11 @@
 #include "xbpf/program_type.hpp"
 
 namespace xbpf {
+
+// Program size limits, as Linux's BPF_PROG_LOAD applies them: BPF_COMPLEXITY_LIMIT_INSNS for
+// privileged loads, BPF_MAXINSNS otherwise. Longer programs are rejected before verification.
+inline constexpr size_t kMaxProgramInsns = 1'000'000;
+inline constexpr size_t kMaxUnprivilegedProgramInsns = 4096;
 
 struct VerifierOptions {
     // Load as root would: pointers may be stored to maps or returned, and reads of stack bytes

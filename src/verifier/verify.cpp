@@ -140,6 +140,14 @@ VerifierReport verify(const VerifierInput& input) {
     };
     if (input.type == nullptr) return fail("no program type was given");
     if (input.program.empty()) return fail("the program has no instructions");
+    // Linux refuses longer programs at BPF_PROG_LOAD with E2BIG, before verifying them.
+    const size_t limit = input.options.privileged ? kMaxProgramInsns : kMaxUnprivilegedProgramInsns;
+    if (input.program.size() > limit) {
+        return fail(fmt::format(
+            "the program has {} instructions; {} loads may have at most {} (Linux's {})",
+            input.program.size(), input.options.privileged ? "privileged" : "unprivileged", limit,
+            input.options.privileged ? "BPF_COMPLEXITY_LIMIT_INSNS" : "BPF_MAXINSNS"));
+    }
     ValidateOptions vopts;
     vopts.require_resolved = false;
     if (auto s = validate_program(input.program, vopts); !s) return fail(s.error().to_string());
