@@ -148,6 +148,11 @@ struct PrepareOptions {
     // key and decoded at run time, so a program cannot place chosen bytes in executable memory.
     // Results are unchanged; the code is slightly larger and slower.
     bool blind_constants = false;
+    // JIT only: the most machine code one program may take. A program whose code would be
+    // larger is refused with an error naming both sizes. The default admits the largest program
+    // the verifier accepts (1,000,000 instructions) at typical code density; hosts that run
+    // untrusted code can lower it, as Linux's bpf_jit_limit caps JIT memory.
+    size_t max_jit_code_bytes = size_t{64} << 20;
 };
 
 // Per-run options for checked mode.

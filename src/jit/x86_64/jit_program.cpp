@@ -83,6 +83,12 @@ Result<std::unique_ptr<JitProgram>> JitProgram::prepare(std::span<const Insn> pr
     GeneratedCode generated = CodeGenerator(input).generate();
 
     const uint32_t size = generated.code.finish();
+    if (size > options.max_jit_code_bytes) {
+        return Error(
+            fmt::format("the program's x86-64 code takes {} bytes, more than the JIT code "
+                        "size limit of {} bytes (PrepareOptions::max_jit_code_bytes)",
+                        size, options.max_jit_code_bytes));
+    }
     auto memory = ExecutableMemory::allocate(size);
     if (!memory) return std::move(memory).error();
     generated.code.copy_to(memory->data());
