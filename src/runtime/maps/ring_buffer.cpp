@@ -59,7 +59,8 @@ class RingBufferMap final : public RingBufMap {
         if (flags & ~(ringbuf::kNoWakeup | ringbuf::kForceWakeup)) return -EINVAL;
         void* record = reserve(size, 0);
         if (record == nullptr) return -EAGAIN;
-        std::memcpy(record, data, size);
+        // bpf_ringbuf_output takes its size as ARG_CONST_SIZE_OR_ZERO: data may be NULL then.
+        if (size != 0) std::memcpy(record, data, size);
         submit(record, flags);
         return 0;
     }

@@ -123,6 +123,24 @@ TEST(RingBuf, RecordsWrapContiguously) {
     EXPECT_EQ(expected_seq, 40u);
 }
 
+// Found by fuzz/map_operations_fuzz: an empty output with no data copied from a null pointer
+// (undefined behaviour UBSan reports). Linux allows it: the size is ARG_CONST_SIZE_OR_ZERO.
+TEST(RingBuf, EmptyOutputWithoutData) {
+    auto rb = ring(kPage);
+    ASSERT_EQ(rb->output(nullptr, 0, 0), 0);
+    std::vector<size_t> sizes;
+    RingBufferConsumer consumer;
+    ASSERT_TRUE(consumer
+                    .add(rb,
+                         [&](const void*, size_t size) {
+                             sizes.push_back(size);
+                             return 0;
+                         })
+                    .ok());
+    EXPECT_EQ(consumer.consume(), 1);
+    EXPECT_EQ(sizes, std::vector<size_t>{0});
+}
+
 TEST(RingBuf, ConsumerStopsAtBusyRecordAndCallbackErrors) {
     auto rb = ring(kPage);
     void* first = rb->reserve(8, 0);
