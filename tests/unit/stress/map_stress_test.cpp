@@ -16,29 +16,17 @@
 #include <thread>
 #include <vector>
 
+#include "support/sanitizers.hpp"
 #include "xbpf/engine.hpp"
 #include "xbpf/map_ringbuf.hpp"
 #include "xbpf/runtime.hpp"
 #include "xbpf/test_run.hpp"
 
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
-#define XBPF_STRESS_SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define XBPF_STRESS_SANITIZED 1
-#endif
-
 namespace xbpf {
 namespace {
 
 // Sanitized builds run the same test on fewer iterations (they are 5-20x slower).
-#if defined(XBPF_STRESS_SANITIZED)
-constexpr uint32_t kIterations = 6000;
-#else
-constexpr uint32_t kIterations = 60000;
-#endif
+constexpr uint32_t kIterations = test::kSanitized ? 6000 : 60000;
 constexpr uint32_t kWorkers = 6;  // stress_maps.c has room for 16
 constexpr uint64_t kCounters = 16, kChurnKeys = 256, kFirstChurnKey = 1000;
 // Workers, three host threads and the main thread each hold a per-CPU slot of their own.
