@@ -4,8 +4,9 @@
 //  - count: atomic add on a shared hash counter, a plain add on a per-CPU counter, and one
 //    ring-buffer record naming (worker, iteration) — exact totals prove no update is lost and
 //    every record arrives once;
-//  - churn: replaces values of the worker's own hash and LRU keys with a value whose every word
-//    is the pattern (a reader seeing two patterns mixed has seen a torn value), and deletes some.
+//  - churn: replaces values of the worker's own hash, LRU and per-CPU hash keys with a value
+//    whose every word is the pattern (a reader seeing two patterns mixed has seen a torn value),
+//    and deletes some.
 #include <linux/bpf.h>
 
 #include <bpf/bpf_helpers.h>
@@ -52,6 +53,13 @@ struct {
 } percpu SEC(".maps");
 
 struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+    __type(key, __u64);
+    __type(value, struct pattern);
+    __uint(max_entries, WORKERS* CHURN_KEYS);
+} percpu_patterns SEC(".maps");
+
+struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
     __uint(max_entries, 1 << 20);
 } events SEC(".maps");
@@ -91,10 +99,12 @@ int churn(struct xdp_md* ctx) {
     if (req->iteration % 4 == 3) {
         bpf_map_delete_elem(&shared_hash, &key);
         bpf_map_delete_elem(&lru, &key);
+        bpf_map_delete_elem(&percpu_patterns, &key);
         return XDP_PASS;
     }
     if (bpf_map_update_elem(&shared_hash, &key, &value, BPF_ANY) != 0) return XDP_ABORTED;
     if (bpf_map_update_elem(&lru, &key, &value, BPF_ANY) != 0) return XDP_ABORTED;
+    if (bpf_map_update_elem(&percpu_patterns, &key, &value, BPF_ANY) != 0) return XDP_ABORTED;
     return XDP_PASS;
 }
 
