@@ -187,23 +187,24 @@ ObjectKind kind_of_id_command(int cmd) {
 long obj_get_info_by_fd(const Call& call) {
     auto [object, err] = ObjectTable::instance().get(static_cast<int>(call.attr.info.bpf_fd));
     if (err != 0) return err;
+    // The lambdas capture `object` by name: clang 14 cannot capture a structured binding.
     switch (object->kind) {
         case ObjectKind::Program:
-            return with_info<bpf_prog_info>(call, [&](bpf_prog_info& info) {
+            return with_info<bpf_prog_info>(call, [&, &object = object](bpf_prog_info& info) {
                 return prog_info(static_cast<ProgObject&>(*object), info);
             });
         case ObjectKind::Map:
-            return with_info<bpf_map_info>(call, [&](bpf_map_info& info) {
+            return with_info<bpf_map_info>(call, [&, &object = object](bpf_map_info& info) {
                 map_info(static_cast<MapObject&>(*object), info);
                 return 0;
             });
         case ObjectKind::Btf:
-            return with_info<bpf_btf_info>(call, [&](bpf_btf_info& info) {
+            return with_info<bpf_btf_info>(call, [&, &object = object](bpf_btf_info& info) {
                 btf_info(static_cast<BtfObject&>(*object), info);
                 return 0;
             });
         case ObjectKind::Link:
-            return with_info<bpf_link_info>(call, [&](bpf_link_info& info) {
+            return with_info<bpf_link_info>(call, [&, &object = object](bpf_link_info& info) {
                 link_info(static_cast<LinkObject&>(*object), info);
                 return 0;
             });

@@ -178,7 +178,9 @@ long prog_attach(const Call& call) {
         (list.front().flags & BPF_F_ALLOW_MULTI) != (a.attach_flags & BPF_F_ALLOW_MULTI)) {
         return -EPERM;
     }
-    if (std::any_of(list.begin(), list.end(), [&](const auto& x) { return x.prog == prog; })) {
+    // `prog` captured by name here and below: clang 14 cannot capture a structured binding.
+    if (std::any_of(list.begin(), list.end(),
+                    [&prog = prog](const auto& x) { return x.prog == prog; })) {
         return -EEXIST;
     }
     if (!multi) {
@@ -208,8 +210,8 @@ long prog_detach(const Call& call) {
         list.clear();
         return 0;
     }
-    auto found =
-        std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.prog == prog; });
+    auto found = std::find_if(list.begin(), list.end(),
+                              [&prog = prog](const auto& x) { return x.prog == prog; });
     if (found == list.end()) return -ENOENT;
     list.erase(found);
     return 0;

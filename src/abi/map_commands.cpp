@@ -35,7 +35,8 @@ int check_map_btf(const union bpf_attr& a, std::shared_ptr<BtfObject>& out) {
         ObjectTable::instance().get_as<BtfObject>(static_cast<int>(a.btf_fd), ObjectKind::Btf);
     if (err != 0) return err;
     if (a.btf_value_type_id == 0) return -EINVAL;
-    auto size_is = [&](uint32_t id, uint32_t expected) {
+    // `btf` captured by name: clang 14 cannot capture a structured binding.
+    auto size_is = [&btf = btf](uint32_t id, uint32_t expected) {
         if (id > btf->btf->type_count()) return false;
         auto size = btf->btf->resolve_size(id);
         return size && *size == expected;
