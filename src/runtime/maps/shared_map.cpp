@@ -50,18 +50,22 @@ Result<std::shared_ptr<Map>> create_shared_map(const MapSpec& spec, const Shared
     if (auto problem = check_map_spec(spec)) {
         return fail(error_number, problem->error, Error(problem->message).in(map_label(spec)));
     }
-    maps::SharedMapFiles files(options.directory.empty() ? "/dev/shm" : options.directory,
-                               static_cast<mode_t>(options.mode), options.reserve_all);
+    auto files = std::make_shared<maps::SharedMapFiles>(
+        options.directory.empty() ? "/dev/shm" : options.directory,
+        static_cast<mode_t>(options.mode), options.reserve_all);
+    // Shared maps count toward the map memory limit like private ones.
+    const auto memory = maps::limited_map_memory(files);
     const uint32_t cpus = nr_cpus();
-    auto map = maps::build_region_map(spec, {files, cpus, false});
+    auto map = maps::build_region_map(spec, {*memory, cpus, false});
     if (!map.ok()) {
-        // Without a file-system errno, the family refused the size: ENOMEM, as Linux says.
-        return fail(error_number, files.failure() != 0 ? files.failure() : ENOMEM,
+        // Without a file-system errno, the family (or the map memory limit) refused the size:
+        // ENOMEM, as Linux says.
+        return fail(error_number, files->failure() != 0 ? files->failure() : ENOMEM,
                     std::move(map).error().in(map_label(spec)));
     }
-    const maps::SharedMapMemory* memory = shared_memory_of(**map);
-    maps::write_map_file_header(memory->header(), spec, cpus, memory->size());
-    (*map)->keep_frozen_state_in(memory->frozen_word());
+    const maps::SharedMapMemory* region = shared_memory_of(**map);
+    maps::write_map_file_header(region->header(), spec, cpus, region->size());
+    (*map)->keep_frozen_state_in(region->frozen_word());
     return map;
 }
 

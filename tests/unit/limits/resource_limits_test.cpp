@@ -10,6 +10,7 @@
 #include "xbpf/helpers.hpp"
 #include "xbpf/isa.hpp"
 #include "xbpf/map.hpp"
+#include "xbpf/map_shared.hpp"
 #include "xbpf/program_type.hpp"
 #include "xbpf/verifier.hpp"
 
@@ -76,6 +77,18 @@ TEST(MapMemoryLimit, AppliesToEveryMapFamily) {
             EXPECT_NE(map.error().message().find("limit"), std::string::npos);
         }
     }
+}
+
+TEST(MapMemoryLimit, AppliesToSharedMaps) {
+    const MapMemoryLimit limit(map_memory_in_use() + 64 * 1024);
+    auto fits = create_shared_map(array_spec(1024, 16), {});
+    ASSERT_TRUE(fits.ok()) << fits.error().to_string();
+    int error_number = 0;
+    auto too_big = create_shared_map(array_spec(1024, 256), {}, &error_number);
+    ASSERT_FALSE(too_big.ok());
+    EXPECT_NE(too_big.error().to_string().find("limit"), std::string::npos)
+        << too_big.error().to_string();
+    EXPECT_NE(error_number, 0);
 }
 
 std::vector<Insn> straight_line(size_t length) {
