@@ -32,7 +32,7 @@ struct map_bench_result {
 struct map_bench_result last;  // the only variable in .bss: the host reads it at offset 0
 
 // xorshift32: six ALU instructions per key, full period over non-zero 32-bit states.
-static __always_inline __u32 next_index(__u32 *state, __u32 mask) {
+static __always_inline __u32 next_index(__u32* state, __u32 mask) {
     __u32 x = *state;
     x ^= x << 13;
     x ^= x >> 17;
@@ -49,7 +49,7 @@ static __always_inline __u32 first_state(void) {
 
 #ifdef MAP_BENCH_LOOKUP
 SEC("tc")
-int lookup(struct __sk_buff *ctx) {
+int lookup(struct __sk_buff* ctx) {
     const __u32 mask = key_mask;
     __u32 state = first_state();
     __u64 sum = 0, expected = 0;
@@ -58,20 +58,19 @@ int lookup(struct __sk_buff *ctx) {
         MAP_BENCH_KEY key;
         __u32 index = next_index(&state, mask);
         map_bench_make_key(&key, index);
-        __u64 *value = bpf_map_lookup_elem(&m, &key);
-        if (value)
-            sum += *value;
+        __u64* value = bpf_map_lookup_elem(&m, &key);
+        if (value) sum += *value;
         expected += index;
     }
     last.sum = sum;
     last.expected = expected;
-    return 0; // TC_ACT_OK
+    return 0;  // TC_ACT_OK
 }
 #endif
 
 #ifdef MAP_BENCH_UPDATE
 SEC("tc")
-int update(struct __sk_buff *ctx) {
+int update(struct __sk_buff* ctx) {
     const __u32 mask = key_mask;
     __u32 state = first_state();
     __s64 errors = 0;
@@ -84,14 +83,14 @@ int update(struct __sk_buff *ctx) {
         errors |= bpf_map_update_elem(&m, &key, &value, BPF_ANY);
     }
     last.errors = errors;
-    return 0; // TC_ACT_OK
+    return 0;  // TC_ACT_OK
 }
 #endif
 
 #ifdef MAP_BENCH_DELETE_UPDATE
 // One delete and one re-insert of the same key per step: the map keeps its size.
 SEC("tc")
-int delete_update(struct __sk_buff *ctx) {
+int delete_update(struct __sk_buff* ctx) {
     const __u32 mask = key_mask;
     __u32 state = first_state();
     __s64 errors = 0;
@@ -105,7 +104,7 @@ int delete_update(struct __sk_buff *ctx) {
         errors |= bpf_map_update_elem(&m, &key, &value, BPF_ANY);
     }
     last.errors = errors;
-    return 0; // TC_ACT_OK
+    return 0;  // TC_ACT_OK
 }
 #endif
 

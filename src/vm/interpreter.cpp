@@ -20,52 +20,53 @@ namespace {
 
 // Every operation the interpreter distinguishes. The X-macro keeps the enum and the label table
 // in the same order.
-#define XBPF_OPS(X)                                                                                       \
-    X(ADD64_K)                                                                                            \
-    X(ADD64_X)                                                                                            \
-    X(SUB64_K)                                                                                            \
-    X(SUB64_X)                                                                                            \
-    X(MUL64_K)                                                                                            \
-    X(MUL64_X)                                                                                            \
-    X(DIV64_K) X(DIV64_X) X(SDIV64_K) X(SDIV64_X) X(OR64_K) X(OR64_X) X(AND64_K) X(AND64_X)               \
-        X(LSH64_K) X(LSH64_X) X(RSH64_K) X(RSH64_X) X(NEG64) X(MOD64_K) X(MOD64_X) X(SMOD64_K)            \
-            X(SMOD64_X) X(XOR64_K) X(XOR64_X) X(MOV64_K) X(MOV64_X) X(MOVSX64_8) X(MOVSX64_16) X(         \
-                MOVSX64_32) X(ARSH64_K) X(ARSH64_X) X(BSWAP16) X(BSWAP32) X(BSWAP64) X(ADD32_K)           \
-                X(ADD32_X) X(SUB32_K) X(SUB32_X) X(MUL32_K) X(MUL32_X) X(DIV32_K) X(DIV32_X) X(           \
-                    SDIV32_K) X(SDIV32_X) X(OR32_K) X(OR32_X) X(AND32_K) X(AND32_X) X(LSH32_K)            \
-                    X(LSH32_X) X(RSH32_K) X(RSH32_X) X(NEG32) X(MOD32_K) X(MOD32_X) X(SMOD32_K)           \
-                        X(SMOD32_X) X(XOR32_K) X(XOR32_X) X(MOV32_K) X(MOV32_X) X(MOVSX32_8) X(           \
-                            MOVSX32_16) X(ARSH32_K) X(ARSH32_X) X(LE16) X(LE32) X(LE64) X(BE16)           \
-                            X(BE32) X(BE64) X(LDXB) X(LDXH) X(LDXW) X(LDXDW) X(LDXSB) X(LDXSH) X(         \
-                                LDXSW) X(STB) X(STH)                                                      \
-                                X(STW) X(STDW) X(STXB) X(STXH) X(STXW) X(STXDW) X(AADD32) X(              \
-                                    AOR32) X(AAND32) X(AXOR32) X(AFADD32) X(AFOR32)                       \
-                                    X(AFAND32) X(AFXOR32) X(AXCHG32) X(ACMPXCHG32) X(AADD64) X(           \
-                                        AOR64) X(AAND64) X(AXOR64) X(AFADD64) X(AFOR64)                   \
-                                        X(AFAND64) X(AFXOR64) X(AXCHG64) X(ACMPXCHG64) X(LDDW) X(         \
-                                            LDABSB) X(LDABSH) X(LDABSW)                                   \
-                                            X(LDINDB) X(                                                  \
-                                                LDINDH) X(LDINDW)                                         \
-                                                X(JA) X(JA32) X(JEQ_K) X(                                 \
-                                                    JEQ_X) X(JGT_K) X(JGT_X) X(JGE_K)                     \
-                                                    X(JGE_X) X(JSET_K) X(JSET_X) X(JNE_K) X(              \
-                                                        JNE_X) X(JSGT_K) X(JSGT_X) X(JSGE_K) X(JSGE_X)    \
-                                                        X(JLT_K) X(JLT_X) X(JLE_K) X(                     \
-                                                            JLE_X) X(JSLT_K) X(JSLT_X) X(JSLE_K)          \
-                                                            X(JSLE_X) X(JEQ32_K) X(                       \
-                                                                JEQ32_X) X(JGT32_K) X(JGT32_X)            \
-                                                                X(JGE32_K) X(JGE32_X) X(JSET32_K) X(      \
-                                                                    JSET32_X) X(JNE32_K)                  \
-                                                                    X(JNE32_X) X(JSGT32_K) X(JSGT32_X) X( \
-                                                                        JSGE32_K) X(JSGE32_X)             \
-                                                                        X(JLT32_K) X(JLT32_X) X(          \
-                                                                            JLE32_K)                      \
-                                                                            X(JLE32_X) X(JSLT32_K) X(     \
-                                                                                JSLT32_X) X(JSLE32_K)     \
-                                                                                X(                        \
-                                                                                    JSLE32_X) X(CALL)     \
-                                                                                    X(CALL_LOCAL)         \
-                                                                                        X(CALLX)          \
+#define XBPF_OPS(X)                                                                                   \
+    X(ADD64_K)                                                                                        \
+    X(ADD64_X)                                                                                        \
+    X(SUB64_K)                                                                                        \
+    X(SUB64_X)                                                                                        \
+    X(MUL64_K)                                                                                        \
+    X(MUL64_X)                                                                                        \
+    X(DIV64_K)                                                                                        \
+    X(DIV64_X) X(SDIV64_K) X(SDIV64_X) X(OR64_K) X(OR64_X) X(AND64_K) X(AND64_X) X(LSH64_K)           \
+        X(LSH64_X) X(RSH64_K) X(RSH64_X) X(NEG64) X(MOD64_K) X(MOD64_X) X(SMOD64_K) X(SMOD64_X)       \
+            X(XOR64_K) X(XOR64_X) X(MOV64_K) X(MOV64_X) X(MOVSX64_8) X(MOVSX64_16) X(MOVSX64_32)      \
+                X(ARSH64_K) X(ARSH64_X) X(BSWAP16) X(BSWAP32) X(BSWAP64) X(ADD32_K) X(ADD32_X) X(     \
+                    SUB32_K) X(SUB32_X) X(MUL32_K) X(MUL32_X) X(DIV32_K) X(DIV32_X) X(SDIV32_K)       \
+                    X(SDIV32_X) X(OR32_K) X(OR32_X) X(AND32_K) X(AND32_X) X(LSH32_K) X(LSH32_X) X(    \
+                        RSH32_K) X(RSH32_X) X(NEG32) X(MOD32_K) X(MOD32_X) X(SMOD32_K) X(SMOD32_X)    \
+                        X(XOR32_K) X(XOR32_X) X(MOV32_K) X(MOV32_X) X(MOVSX32_8) X(MOVSX32_16) X(     \
+                            ARSH32_K) X(ARSH32_X) X(LE16) X(LE32) X(LE64) X(BE16) X(BE32) X(BE64)     \
+                            X(LDXB) X(LDXH) X(LDXW) X(LDXDW) X(LDXSB) X(LDXSH) X(LDXSW) X(STB) X(     \
+                                STH) X(STW) X(STDW) X(STXB) X(STXH) X(STXW) X(STXDW)                  \
+                                X(AADD32) X(AOR32) X(AAND32) X(AXOR32) X(AFADD32) X(AFOR32) X(        \
+                                    AFAND32) X(AFXOR32) X(AXCHG32) X(ACMPXCHG32)                      \
+                                    X(AADD64) X(AOR64) X(AAND64) X(AXOR64) X(AFADD64) X(AFOR64) X(    \
+                                        AFAND64) X(AFXOR64)                                           \
+                                        X(AXCHG64) X(ACMPXCHG64) X(LDDW) X(LDABSB) X(LDABSH) X(       \
+                                            LDABSW) X(LDINDB) X(LDINDH)                               \
+                                            X(LDINDW) X(                                              \
+                                                JA) X(JA32) X(JEQ_K) X(JEQ_X) X(JGT_K)                \
+                                                X(JGT_X) X(JGE_K) X(JGE_X) X(JSET_K) X(JSET_X) X(     \
+                                                    JNE_K) X(JNE_X) X(JSGT_K) X(JSGT_X)               \
+                                                    X(JSGE_K) X(                                      \
+                                                        JSGE_X) X(JLT_K) X(JLT_X) X(JLE_K)            \
+                                                        X(JLE_X) X(JSLT_K) X(JSLT_X) X(JSLE_K) X(     \
+                                                            JSLE_X) X(JEQ32_K) X(JEQ32_X)             \
+                                                            X(JGT32_K) X(JGT32_X) X(JGE32_K) X(       \
+                                                                JGE32_X) X(JSET32_K) X(JSET32_X)      \
+                                                                X(JNE32_K) X(JNE32_X) X(JSGT32_K) X(  \
+                                                                    JSGT32_X) X(JSGE32_K)             \
+                                                                    X(                                \
+                                                                        JSGE32_X) X(JLT32_K)          \
+                                                                        X(JLT32_X) X(JLE32_K) X(      \
+                                                                            JLE32_X) X(JSLT32_K)      \
+                                                                            X(                        \
+                                                                                JSLT32_X) X(JSLE32_K) \
+                                                                                X(                    \
+                                                                                    JSLE32_X) X(CALL) \
+                                                                                    X(CALL_LOCAL)     \
+                                                                                        X(CALLX)      \
                                                                                             X(EXIT)
 
 enum Operation : uint16_t {
