@@ -77,4 +77,11 @@ struct VerifierReport {
 // Verifies a program. Deterministic: the same input gives the same report.
 VerifierReport verify(const VerifierInput& input);
 
+// The input for one program of a loaded object: its instructions and its loader description
+// (BTF, function and line info) from `spec`, the object's maps, default options. The catalog
+// defaults to Linux's helper prototypes.
+VerifierInput program_verifier_input(const ProgramSpec& spec, std::span<const MapSpec> maps,
+                                     const ProgramType& type,
+                                     const HelperCatalog& helpers = HelperCatalog::linux_helpers());
+
 }  // namespace xbpf

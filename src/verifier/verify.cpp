@@ -123,6 +123,17 @@ VerifierReport Analyzer::run() {
 
 }  // namespace verifier
 
+VerifierInput program_verifier_input(const ProgramSpec& spec, std::span<const MapSpec> maps,
+                                     const ProgramType& type, const HelperCatalog& helpers) {
+    VerifierInput input;
+    input.program = spec.insns;
+    input.type = &type;
+    input.maps = maps;
+    input.helpers = &helpers;
+    input.origin = &spec;
+    return input;
+}
+
 VerifierReport verify(const VerifierInput& input) {
     const auto start = std::chrono::steady_clock::now();
     VerifierReport report;

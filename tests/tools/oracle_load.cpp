@@ -121,13 +121,7 @@ VerifierReport xbpf_verdict(const Object& object, const ProgramSpec& spec, ProgT
         r.message = r.reason;
         return r;
     }
-    VerifierInput input;
-    input.program = spec.insns;
-    input.type = contract.get();
-    input.maps = object.maps;
-    input.helpers = &HelperCatalog::linux_helpers();
-    input.origin = &spec;
-    return verify(input);
+    return verify(program_verifier_input(spec, object.maps, *contract));
 }
 
 }  // namespace xbpf::oracle

@@ -156,12 +156,7 @@ Outcome verify_one(const std::filesystem::path& path, const Object& object, cons
         return o;
     }
     o.type = type->name;
-    VerifierInput input;
-    input.program = spec.insns;
-    input.type = type.get();
-    input.maps = object.maps;
-    input.helpers = &HelperCatalog::linux_helpers();
-    input.origin = &spec;
+    VerifierInput input = program_verifier_input(spec, object.maps, *type);
     input.options.privileged = !args.unprivileged;
     input.options.verbose = args.verbose;
     VerifierReport report = verify(input);
@@ -174,6 +169,15 @@ Outcome verify_one(const std::filesystem::path& path, const Object& object, cons
     return o;
 }
 
+// The one outcome of an object that does not load.
+Outcome load_error(const std::filesystem::path& path, const Error& error) {
+    Outcome o;
+    o.file = path.string();
+    o.verdict = "error";
+    o.message = error.to_string();
+    return o;
+}
+
 // Verifies the selected programs of one object; a load error gives one "error" outcome.
 std::vector<Outcome> verify_object(const std::filesystem::path& path, const VerifyArgs& args,
                                    std::shared_ptr<const ProgramType> forced,
@@ -181,14 +185,7 @@ std::vector<Outcome> verify_object(const std::filesystem::path& path, const Veri
     std::vector<Outcome> outcomes;
     const auto load_start = std::chrono::steady_clock::now();
     auto object = load_object_file(path);
-    if (!object) {
-        Outcome o;
-        o.file = path.string();
-        o.verdict = "error";
-        o.message = object.error().to_string();
-        outcomes.push_back(o);
-        return outcomes;
-    }
+    if (!object) return {load_error(path, object.error())};
     double load_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
     for (const auto& spec : object->programs) {
@@ -263,14 +260,7 @@ std::vector<Outcome> bench_object(const std::filesystem::path& path, const Verif
                                   const LabelTypes& labels) {
     std::vector<Outcome> outcomes;
     auto object = load_object_file(path);
-    if (!object) {
-        Outcome o;
-        o.file = path.string();
-        o.verdict = "error";
-        o.message = object.error().to_string();
-        outcomes.push_back(o);
-        return outcomes;
-    }
+    if (!object) return {load_error(path, object.error())};
     for (size_t i = 0; i < object->programs.size(); ++i) {
         const ProgramSpec& spec = object->programs[i];
         if (!selected(spec, args, labels, path)) continue;

@@ -148,12 +148,7 @@ Result<std::shared_ptr<Program>> ObjectLoader::build_program(const ProgramSpec& 
 
     if (auto s = validate_program(spec.insns); !s) return std::move(s).error().in(where());
 
-    VerifierInput input;
-    input.program = spec.insns;
-    input.type = type.get();
-    input.maps = map_specs;
-    input.helpers = &helpers;
-    input.origin = &spec;
+    VerifierInput input = program_verifier_input(spec, map_specs, *type, helpers);
     input.options = options.verifier;
     VerifierReport report = verify(input);
     if (report_out != nullptr) *report_out = report;

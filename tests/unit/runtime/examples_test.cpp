@@ -76,13 +76,7 @@ Result<std::unique_ptr<Example>> load_example(const char* name) {
         if (prog.kind != ProgramKind::Entry) continue;
         ex->type = ProgramTypeRegistry::global().find(static_cast<uint32_t>(prog.prog_type));
         if (!ex->type) return Error("no contract for the program's type");
-        VerifierInput input;
-        input.program = prog.insns;
-        input.type = ex->type.get();
-        input.maps = ex->object.maps;
-        input.helpers = &HelperCatalog::linux_helpers();
-        input.origin = &prog;
-        VerifierReport report = verify(input);
+        VerifierReport report = verify(program_verifier_input(prog, ex->object.maps, *ex->type));
         if (!report.accepted) return Error(report.message).in(prog.name);
         std::vector<Insn> translated = prog.insns;
         if (auto s = rewrite_context_accesses(translated, *ex->type, report.context_accesses); !s)

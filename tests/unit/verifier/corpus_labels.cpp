@@ -74,13 +74,7 @@ std::vector<CorpusResult> run_corpus(const std::filesystem::path& corpus) {
             finish("reject", "no contract for program type " + type_name);
             continue;
         }
-        VerifierInput input;
-        input.program = spec->insns;
-        input.type = type.get();
-        input.maps = (*object)->maps;
-        input.helpers = &HelperCatalog::linux_helpers();
-        input.origin = spec;
-        VerifierReport report = verify(input);
+        VerifierReport report = verify(program_verifier_input(*spec, (*object)->maps, *type));
         r.notes = report.warnings;
         r.reason = report.reason;
         finish(report.accepted ? "accept" : "reject", report.message);

@@ -40,13 +40,7 @@ Totals verify_all(const std::string& name) {
         auto type = ProgramTypeRegistry::global().find(static_cast<uint32_t>(spec.prog_type));
         EXPECT_TRUE(type) << spec.name << ": no type for section " << spec.section;
         if (!type) continue;
-        VerifierInput input;
-        input.program = spec.insns;
-        input.type = type.get();
-        input.maps = object->maps;
-        input.helpers = &HelperCatalog::linux_helpers();
-        input.origin = &spec;
-        const VerifierReport report = verify(input);
+        const VerifierReport report = verify(program_verifier_input(spec, object->maps, *type));
         EXPECT_TRUE(report.accepted) << name << " " << spec.name << "\n" << report.message;
         std::cout << fmt::format("{} {} ({}): {} instructions, {} visits, {} states, {:.4f} s\n",
                                  name, spec.name, type->name, spec.instruction_count(),
