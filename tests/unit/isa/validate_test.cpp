@@ -2,6 +2,8 @@
 // with a message that names the instruction and the problem.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "xbpf/isa.hpp"
 
 namespace xbpf {
@@ -145,6 +147,62 @@ TEST(Validate, EnforcesProgramSizeLimit) {
     auto s = validate_program(p, small);
     ASSERT_FALSE(s.ok());
     EXPECT_NE(s.error().to_string().find("limit is 5"), std::string::npos);
+}
+
+// validate_program() settles most instructions with masks and asks validate_insn() about the
+// rest: both must reach the same verdict, and the same message, on any instruction.
+TEST(Validate, ProgramAndInstructionChecksAgree) {
+    std::mt19937_64 rng(20261124);
+    auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+    // Values where the rules change: division and sign-extension offsets, swap widths,
+    // atomic operations, pseudo sources, registers just past r10.
+    const int16_t offsets[] = {0, 1, 2, -1, 8, 16, 24, 32, 63, 64, -32768};
+    const int32_t imms[] = {0, 1, 2, 16, 24, 32, 64, -1, 0x41, 0xa1, 0xe1, 0xf1, 0x50, 0xf0};
+    // Half the opcodes from those programs use most (any byte otherwise).
+    const uint8_t common[] = {0x07, 0x0f, 0x04, 0x0c, 0xb7, 0xbf, 0xbc, 0x3f, 0x9f, 0x37,
+                              0x97, 0x61, 0x79, 0x71, 0x91, 0x62, 0x7a, 0x63, 0x7b, 0xdb,
+                              0xc3, 0x15, 0x1d, 0x25, 0x2d, 0x05, 0x06, 0x16, 0x95, 0x85,
+                              0x8d, 0xd4, 0xdc, 0xd7, 0x87, 0x84, 0x30, 0x50, 0x18, 0x81};
+    size_t accepted = 0, rejected_insn = 0;
+    for (int round = 0; round < 300000; ++round) {
+        std::vector<Insn> p;
+        const int length = 1 + pick(3);
+        for (int i = 0; i < length; ++i) {
+            Insn insn;
+            insn.opcode = pick(2) == 0 ? common[pick(static_cast<int>(std::size(common)))]
+                                       : static_cast<uint8_t>(rng());
+            insn.dst = static_cast<uint8_t>(pick(4) == 0 ? pick(16) : pick(11));
+            insn.src = static_cast<uint8_t>(pick(4) == 0 ? pick(16) : pick(7));
+            insn.off = pick(3) == 0 ? static_cast<int16_t>(rng()) : offsets[pick(11)];
+            insn.imm = pick(3) == 0 ? static_cast<int32_t>(rng()) : imms[pick(14)];
+            p.push_back(pick(8) == 0 ? Insn{0, 0, 0, 0, pick(2)} : insn);
+        }
+        p.push_back(make::exit());
+        ValidateOptions options;
+        options.require_resolved = pick(2) == 0;
+        // The first instruction validate_insn() rejects decides the program's verdict.
+        std::string expected;
+        for (size_t pc = 0; pc < p.size() && expected.empty(); pc += is_lddw(p[pc]) ? 2 : 1) {
+            if (auto s = validate_insn(p, pc, options); !s) expected = s.error().to_string();
+        }
+        const auto s = validate_program(p, options);
+        if (!expected.empty()) {
+            ++rejected_insn;
+            ASSERT_FALSE(s.ok()) << expected;
+            ASSERT_EQ(s.error().to_string(), expected);
+        } else if (s.ok()) {
+            ++accepted;
+        } else {
+            // Only whole-program rules remain: where control goes.
+            const std::string message = s.error().to_string();
+            ASSERT_TRUE(message.find("target") != std::string::npos ||
+                        message.find("past its last instruction") != std::string::npos)
+                << message;
+        }
+    }
+    // Both verdicts occurred often enough for the comparison to mean something.
+    EXPECT_GT(accepted, 1000u);
+    EXPECT_GT(rejected_insn, 100000u);
 }
 
 TEST(Decode, RejectsPartialInstruction) {
