@@ -17,6 +17,9 @@ enum : uint16_t {
     kCall = 1 << 5,    // reads r1..r5, leaves r0..r5 undefined
     kAtomic = 1 << 6,  // depends on imm
     kNoFallThrough = 1 << 7,
+    kTargetOff = 1 << 8,  // a jump to pc + 1 + off
+    kTargetImm = 1 << 9,  // a jump to pc + 1 + imm
+    kSpecial = 1 << 10,   // lddw or call: analyze_program() looks closer
 };
 
 constexpr uint16_t flags_of(uint8_t opcode) {
@@ -35,15 +38,16 @@ constexpr uint16_t flags_of(uint8_t opcode) {
             if ((opcode & op::kModeMask) == op::ATOMIC) return kAtomic;
             return kUsesDst | kUsesSrc;
         case op::LD:
-            if (opcode == op::LDDW) return kDefsDst;
+            if (opcode == op::LDDW) return kDefsDst | kSpecial;
             // Legacy packet loads read the packet from the RunContext, not from r6.
             if ((opcode & op::kModeMask) == op::IND) return kUsesSrc | kDefsR0;
             return kDefsR0;
         default:  // JMP, JMP32
-            if (code == op::JA) return kNoFallThrough;
+            if (code == op::JA)
+                return kNoFallThrough | (insn_class(opcode) == op::JMP32 ? kTargetImm : kTargetOff);
             if (code == op::EXIT) return kUsesR0 | kNoFallThrough;
-            if (code == op::CALL) return kCall | (x ? kUsesDst : 0);
-            return kUsesDst | src;
+            if (code == op::CALL) return kCall | kSpecial | (x ? kUsesDst : 0);
+            return kUsesDst | src | kTargetOff;
     }
 }
 
@@ -56,9 +60,7 @@ struct OpcodeTable {
 };
 constexpr OpcodeTable kOpcodes;
 
-}  // namespace
-
-UseDef use_def(const Insn& insn) {
+inline UseDef use_def_of(const Insn& insn) {
     const uint16_t f = kOpcodes.flags[insn.opcode];
     const RegSet dst = reg_bit(insn.dst);
     const RegSet src = reg_bit(insn.src);
@@ -78,103 +80,175 @@ UseDef use_def(const Insn& insn) {
                                 when(kCall, kCallClobbers))};
 }
 
+}  // namespace
+
+UseDef use_def(const Insn& insn) {
+    return use_def_of(insn);
+}
+
 bool falls_through(const Insn& insn) {
     return (kOpcodes.flags[insn.opcode] & kNoFallThrough) == 0;
 }
 
+namespace {
+
+// Liveness (live_in = use | (live_out & ~def)) by sweeps from the last instruction to the
+// first, a tight loop that carries the fall-through successor's value in a register and has no
+// data-dependent branch; far cheaper per instruction than a worklist. One sweep settles a
+// program without backward jumps. With loops, a sweep read each loop head's value before
+// recomputing it: when the backward jumps agree with the values now there, every equation
+// holds; otherwise the span [lo, hi] from the first loop head to the last backward jump is
+// swept again, and finally [0, lo), which only jumps forward. A pathological nest of loops can
+// need as many sweeps as it has loops: after kMaxSweeps, a worklist finishes from where the
+// sweeps left off (their values are a lower bound of the solution).
+constexpr int kMaxSweeps = 4;
+
+struct Node {
+    uint32_t target;  // jump target, n (never live) when none
+    RegSet use, def;
+    RegSet fall;  // all ones when execution may continue at the next slot, else 0
+};
+
+void sweep(size_t first, size_t last, const std::vector<Node>& nodes, RegSet* live_in,
+           RegSet* live_after) {
+    RegSet carry = live_in[last];
+    for (size_t i = last; i-- > first;) {
+        const Node& node = nodes[i];
+        const auto out = static_cast<RegSet>((carry & node.fall) | live_in[node.target]);
+        live_after[i] = out;
+        carry = static_cast<RegSet>(node.use | (out & ~node.def));
+        live_in[i] = carry;
+    }
+}
+
+// Whether every backward jump saw its target's current value.
+bool backward_jumps_agree(const std::vector<uint32_t>& sources, const std::vector<Node>& nodes,
+                          const RegSet* live_in, const RegSet* live_after) {
+    RegSet differ = 0;
+    for (uint32_t pc : sources) {
+        const Node& node = nodes[pc];
+        const auto out = static_cast<RegSet>((live_in[pc + 1] & node.fall) | live_in[node.target]);
+        differ |= static_cast<RegSet>(out ^ live_after[pc]);
+    }
+    return differ == 0;
+}
+
+void finish_liveness(size_t n, const std::vector<Node>& nodes, RegSet* live_in,
+                     RegSet* live_after) {
+    // Predecessors by instruction (compressed rows): fall-through and jump sources.
+    auto next = [&](size_t pc) { return nodes[pc].fall != 0 ? pc + 1 : n; };
+    std::vector<uint32_t> first_pred(n + 2, 0), preds;
+    for (size_t pc = 0; pc < n; ++pc) {
+        ++first_pred[next(pc) + 1];
+        ++first_pred[nodes[pc].target + 1];
+    }
+    for (size_t i = 0; i <= n; ++i)
+        first_pred[i + 1] += first_pred[i];
+    preds.resize(first_pred[n + 1]);
+    {
+        std::vector<uint32_t> fill(first_pred.begin(), first_pred.end() - 1);
+        for (size_t pc = 0; pc < n; ++pc) {
+            preds[fill[next(pc)]++] = static_cast<uint32_t>(pc);
+            preds[fill[nodes[pc].target]++] = static_cast<uint32_t>(pc);
+        }
+    }
+    std::vector<uint32_t> work(n);
+    std::vector<bool> queued(n, true);
+    for (size_t i = 0; i < n; ++i)
+        work[i] = static_cast<uint32_t>(i);  // popped from the back: the last instruction first
+    while (!work.empty()) {
+        const uint32_t i = work.back();
+        work.pop_back();
+        queued[i] = false;
+        const Node& node = nodes[i];
+        const auto out = static_cast<RegSet>((live_in[i + 1] & node.fall) | live_in[node.target]);
+        live_after[i] = out;
+        const auto in = static_cast<RegSet>(node.use | (out & ~node.def));
+        if (in == live_in[i]) continue;
+        live_in[i] = in;
+        for (uint32_t k = first_pred[i]; k < first_pred[i + 1]; ++k) {
+            if (queued[preds[k]]) continue;
+            queued[preds[k]] = true;
+            work.push_back(preds[k]);
+        }
+    }
+}
+
+}  // namespace
+
 ProgramFacts analyze_program(std::span<const Insn> program) {
     const size_t n = program.size();
+    const auto none = static_cast<uint32_t>(n);
     ProgramFacts facts;
-    facts.flags.assign(n, 0);
-    facts.live_after.assign(n, 0);
+    // One entry more than there are slots: index n stands for "no successor" (never live) and
+    // soaks up the flags of instructions that jump nowhere, so that the loop below needs no
+    // branch on the kind of instruction.
+    facts.flags.assign(n + 1, 0);
     facts.flags[0] |= kFunctionStart;
-
-    // Successors: next (fall-through) and jump target, -1 for none.
-    std::vector<int32_t> target(n, -1);
-    for (size_t pc = 0; pc < n; ++pc) {
-        const Insn& insn = program[pc];
-        if (is_lddw(insn)) {
-            if (insn.src == op::kImmCodeAddr)
-                facts.flags[static_cast<size_t>(branch_target(program, pc))] |= kFunctionStart;
-            facts.flags[++pc] |= kSecondSlot;
-            continue;
-        }
-        if (!is_jmp_class(insn.opcode)) continue;
-        const uint8_t code = insn.opcode & op::kCodeMask;
-        if (code == op::EXIT) continue;
-        if (code == op::CALL) {
-            if (insn.src == op::kCallLocal && (insn.opcode & op::kSourceMask) == op::K)
-                facts.flags[static_cast<size_t>(branch_target(program, pc))] |= kFunctionStart;
-            continue;
-        }
-        const auto t = static_cast<size_t>(branch_target(program, pc));
-        target[pc] = static_cast<int32_t>(t);
-        facts.flags[t] |= kJumpTarget;
-        if (t <= pc) facts.flags[t] |= kLoopHead;
-    }
-    for (size_t pc = 0; pc < n; ++pc) {
-        if (facts.is(pc, kFunctionStart)) facts.functions.push_back(static_cast<uint32_t>(pc));
-    }
-
-    // Liveness: live_in = use | (live_out & ~def), iterated backwards to a fixpoint. The
-    // successors are worked out once; each pass is then a tight loop.
     std::vector<UseDef>& ud = facts.use_def;
-    ud.assign(n, UseDef{});
-    std::vector<int32_t> next(n, -1);
+    ud.resize(n);
+    std::vector<Node> nodes(n);
+    std::vector<uint32_t> backward_sources(n);
+    size_t backward_count = 0;
+    size_t lo = n, hi = 0;  // loop span: [first loop head, last backward jump]
+
     for (size_t pc = 0; pc < n; ++pc) {
-        if (facts.is(pc, kSecondSlot)) continue;
         const Insn& insn = program[pc];
-        ud[pc] = use_def(insn);
-        const size_t after = pc + (is_lddw(insn) ? 2 : 1);
-        if (falls_through(insn) && after < n) next[pc] = static_cast<int32_t>(after);
-    }
-    // Jump sources by target (compressed rows), to revisit only what a change can affect.
-    std::vector<uint32_t> first_source(n + 1, 0), sources;
-    for (size_t pc = 0; pc < n; ++pc) {
-        if (target[pc] >= 0) ++first_source[static_cast<size_t>(target[pc]) + 1];
-    }
-    for (size_t i = 0; i < n; ++i)
-        first_source[i + 1] += first_source[i];
-    sources.resize(first_source[n]);
-    {
-        std::vector<uint32_t> fill(first_source.begin(), first_source.end() - 1);
-        for (size_t pc = 0; pc < n; ++pc) {
-            if (target[pc] >= 0)
-                sources[fill[static_cast<size_t>(target[pc])]++] = static_cast<uint32_t>(pc);
-        }
-    }
-    // Sweeps from the end to the start over the instructions marked dirty; a change marks the
-    // instructions that flow into this one. Only loops need a second sweep, over what changed.
-    std::vector<RegSet>& live_in = facts.live_before;
-    live_in.assign(n, 0);
-    std::vector<uint64_t> dirty((n + 63) / 64, ~0ull);
-    auto mark = [&dirty](size_t i) { dirty[i / 64] |= 1ull << (i % 64); };
-    for (bool again = true; again;) {
-        again = false;
-        for (size_t w = dirty.size(); w-- > 0;) {
-            while (dirty[w] != 0) {
-                const size_t i = w * 64 + 63 - static_cast<size_t>(__builtin_clzll(dirty[w]));
-                dirty[w] &= ~(1ull << (i % 64));
-                if (i >= n) continue;  // (second lddw slots: no successors, no effect)
-                RegSet out = 0;
-                if (next[i] >= 0) out |= live_in[static_cast<size_t>(next[i])];
-                if (target[i] >= 0) out |= live_in[static_cast<size_t>(target[i])];
-                facts.live_after[i] = out;
-                const auto in = static_cast<RegSet>(ud[i].use | (out & ~ud[i].def));
-                if (in == live_in[i]) continue;
-                live_in[i] = in;
-                // Whatever runs into i: the instruction before (if it falls through) and jumps.
-                if (i > 0) {
-                    const size_t before = facts.is(i - 1, kSecondSlot) ? i - 2 : i - 1;
-                    if (next[before] == static_cast<int32_t>(i)) mark(before);
-                }
-                for (uint32_t k = first_source[i]; k < first_source[i + 1]; ++k) {
-                    mark(sources[k]);
-                    if (sources[k] > i) again = true;  // behind this sweep: sweep again
-                }
+        const uint16_t f = kOpcodes.flags[insn.opcode];
+        const UseDef u = use_def_of(insn);
+        ud[pc] = u;
+        if ((f & kSpecial) != 0) [[unlikely]] {
+            // lddw (two slots, perhaps a function address) and calls (perhaps local).
+            const bool lddw = is_lddw(insn);
+            if ((lddw && insn.src == op::kImmCodeAddr) ||
+                (insn.opcode == op::CALL_IMM && insn.src == op::kCallLocal))
+                facts.flags[static_cast<size_t>(branch_target(program, pc))] |= kFunctionStart;
+            nodes[pc] = Node{none, u.use, u.def, 0xffff};
+            if (lddw) {
+                // The second slot passes liveness through: it is not an instruction.
+                ++pc;
+                facts.flags[pc] |= kSecondSlot;
+                ud[pc] = UseDef{};
+                nodes[pc] = Node{none, 0, 0, 0xffff};
             }
+            continue;
         }
+        const int64_t disp = (f & kTargetImm) != 0 ? insn.imm : insn.off;
+        const auto t = static_cast<size_t>(static_cast<int64_t>(pc) + 1 + disp);
+        const bool jumps = (f & (kTargetOff | kTargetImm)) != 0;
+        const size_t target = jumps ? t : n;
+        const bool backward = jumps && t <= pc;
+        nodes[pc] = Node{static_cast<uint32_t>(target), u.use, u.def,
+                         static_cast<RegSet>((f & kNoFallThrough) != 0 ? 0 : 0xffff)};
+        facts.flags[target] |= static_cast<uint8_t>(kJumpTarget | (backward ? kLoopHead : 0));
+        backward_sources[backward_count] = static_cast<uint32_t>(pc);
+        backward_count += backward;
+        lo = backward && t < lo ? t : lo;
+        hi = backward ? pc : hi;
     }
+    facts.flags.resize(n);
+    backward_sources.resize(backward_count);
+    for (size_t pc = 0; pc < n; ++pc) {
+        if ((facts.flags[pc] & kFunctionStart) != 0)
+            facts.functions.push_back(static_cast<uint32_t>(pc));
+    }
+
+    // live_in has the extra entry n, 0: the value of "no successor", and of what follows the
+    // last slot.
+    facts.live_before.assign(n + 1, 0);
+    facts.live_after.assign(n, 0);
+    RegSet* live_in = facts.live_before.data();
+    RegSet* live_after = facts.live_after.data();
+    sweep(0, n, nodes, live_in, live_after);
+    if (backward_count == 0) return facts;
+    for (int i = 0; i < kMaxSweeps; ++i) {
+        if (backward_jumps_agree(backward_sources, nodes, live_in, live_after)) {
+            if (i > 0) sweep(0, lo, nodes, live_in, live_after);
+            return facts;
+        }
+        sweep(lo, hi + 1, nodes, live_in, live_after);
+    }
+    finish_liveness(n, nodes, live_in, live_after);
     return facts;
 }
 

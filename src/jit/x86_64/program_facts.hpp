@@ -39,8 +39,9 @@ struct ProgramFacts {
     std::vector<RegSet> live_after;   // per slot: registers read later before being written
     std::vector<uint32_t> functions;  // function starts, ascending (functions[0] == 0)
 
-    std::vector<RegSet> live_before;  // per slot: registers read from here on before written
-    std::vector<UseDef> use_def;      // per slot
+    // Per slot, and one more entry (0) past the end: registers read from here on before written.
+    std::vector<RegSet> live_before;
+    std::vector<UseDef> use_def;  // per slot
 
     bool is(size_t pc, uint8_t flag) const { return (flags[pc] & flag) != 0; }
     bool live(size_t pc, int reg) const { return (live_after[pc] & reg_bit(reg)) != 0; }
