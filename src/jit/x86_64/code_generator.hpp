@@ -116,6 +116,7 @@ class CodeGenerator {
     void materialize(int reg);
     void flush(RegSet keep);  // computes the deferred registers in keep, forgets the rest
     bool is_deferred(int reg) const { return (deferred_set_ & reg_bit(reg)) != 0; }
+    RegSet made_of(int reg) const;  // the registers a deferred value is computed from
     bool is_deferred(int reg, Deferred::Kind kind) const {
         return is_deferred(reg) && deferred_[reg].kind == kind;
     }

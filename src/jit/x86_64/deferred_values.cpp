@@ -34,7 +34,23 @@ bool is_shift_by_register(const Insn& insn) {
     return code == op::LSH || code == op::RSH || code == op::ARSH;
 }
 
+// The eBPF registers whose x86 registers a deferred value is computed from (its base and
+// index are always registers of eBPF registers).
+struct InverseRegMap {
+    RegSet bits[256] = {};
+    constexpr InverseRegMap() {
+        for (int r = 0; r < kRegisterCount; ++r)
+            bits[kRegMap[r]] = reg_bit(r);
+    }
+};
+constexpr InverseRegMap kInverseRegMap;
+
 }  // namespace
+
+RegSet CodeGenerator::made_of(int reg) const {
+    const Deferred& d = deferred_[reg];
+    return static_cast<RegSet>(kInverseRegMap.bits[d.base] | kInverseRegMap.bits[d.index]);
+}
 
 bool CodeGenerator::absorbs_as_count(int reg, Width w) const {
     if (!is_deferred(reg, Deferred::Masked)) return false;
@@ -118,10 +134,10 @@ UseDef CodeGenerator::effective_use_def(size_t pc) const {
 void CodeGenerator::materialize(int reg) {
     const Reg target = kRegMap[reg];
     // Whatever else is deferred through this register's current contents goes first.
-    for (int r = 0; r < kFramePointer; ++r) {
-        if (r != reg && is_deferred(r) &&
-            (deferred_[r].base == target || deferred_[r].index == target))
-            materialize(r);
+    for (RegSet others = static_cast<RegSet>(deferred_set_ & ~reg_bit(reg)); others != 0;
+         others &= static_cast<RegSet>(others - 1)) {
+        const int r = std::countr_zero(others);
+        if (is_deferred(r) && (made_of(r) & reg_bit(reg)) != 0) materialize(r);
     }
     const Deferred d = deferred_[reg];
     deferred_set_ &= static_cast<RegSet>(~reg_bit(reg));
@@ -145,8 +161,10 @@ void CodeGenerator::materialize(int reg) {
 }
 
 void CodeGenerator::flush(RegSet keep) {
-    for (int r = 0; r < kFramePointer; ++r) {
-        if (!is_deferred(r)) continue;
+    for (RegSet pending = deferred_set_; pending != 0;
+         pending &= static_cast<RegSet>(pending - 1)) {
+        const int r = std::countr_zero(pending);
+        if (!is_deferred(r)) continue;  // materialised meanwhile
         if ((keep & reg_bit(r)) != 0) {
             materialize(r);
         } else {
@@ -180,20 +198,17 @@ void CodeGenerator::prepare_for(size_t pc) {
         absorbed |= reg_bit(insn.src);
     }
     const auto other_reads = static_cast<RegSet>(ud.use & ~absorbed);
-    for (int r = 0; r < kFramePointer; ++r) {
-        if (!is_deferred(r)) continue;
+    for (RegSet pending = deferred_set_; pending != 0;
+         pending &= static_cast<RegSet>(pending - 1)) {
+        const int r = std::countr_zero(pending);
+        if (!is_deferred(r)) continue;  // materialised meanwhile
         if ((other_reads & reg_bit(r)) != 0) {
             materialize(r);
             continue;
         }
         // The instruction overwrites a register the deferred value is made of: compute it
         // first if it is needed afterwards.
-        bool stale = false;
-        for (int w = 0; w < kFramePointer; ++w) {
-            if ((ud.def & reg_bit(w)) != 0 && w != r &&
-                (deferred_[r].base == kRegMap[w] || deferred_[r].index == kRegMap[w]))
-                stale = true;
-        }
+        const bool stale = (ud.def & made_of(r) & ~reg_bit(r)) != 0;
         if (stale && facts_.live(pc, r) && (ud.def & reg_bit(r)) == 0) materialize(r);
     }
 }
@@ -201,15 +216,11 @@ void CodeGenerator::prepare_for(size_t pc) {
 void CodeGenerator::retire_after(size_t pc) {
     if (deferred_set_ == 0) return;
     const UseDef ud = effective_use_def(pc);
-    for (int r = 0; r < kFramePointer; ++r) {
-        if (!is_deferred(r)) continue;
-        bool stale = (ud.def & reg_bit(r)) != 0;
-        for (int w = 0; w < kFramePointer; ++w) {
-            if ((ud.def & reg_bit(w)) != 0 &&
-                (deferred_[r].base == kRegMap[w] || deferred_[r].index == kRegMap[w]))
-                stale = true;
-        }
-        if (stale) deferred_set_ &= static_cast<RegSet>(~reg_bit(r));
+    for (RegSet pending = deferred_set_; pending != 0;
+         pending &= static_cast<RegSet>(pending - 1)) {
+        const int r = std::countr_zero(pending);
+        if ((ud.def & (reg_bit(r) | made_of(r))) != 0)
+            deferred_set_ &= static_cast<RegSet>(~reg_bit(r));
     }
 }
 
