@@ -135,7 +135,7 @@ void CodeBuffer::copy_to(uint8_t* dest) const {
     const size_t na = aligns_.size();
     uint32_t in = 0, out = 0;
     auto copy_until = [&](uint32_t pos) {
-        std::memcpy(dest + out, bytes_.data() + in, pos - in);
+        std::memcpy(dest + out, data() + in, pos - in);
         out += pos - in;
         in = pos;
     };

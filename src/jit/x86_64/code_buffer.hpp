@@ -50,13 +50,12 @@ class CodeBuffer {
         if (bytes_.capacity() - size_ < room) grow(room);
         if (bytes_.size() < size_ + room) bytes_.resize(bytes_.capacity());
     }
-    void byte(uint8_t b) { bytes_[size_++] = b; }
+    void byte(uint8_t b) { bytes_[size_++] = CodeByte{b}; }
     void u16(uint16_t v) { put(v); }
     void u32(uint32_t v) { put(v); }
     void u64(uint64_t v) { put(v); }
     uint32_t size() const { return size_; }
-    uint8_t* data() { return bytes_.data(); }
-    const uint8_t* data() const { return bytes_.data(); }
+    const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(bytes_.data()); }
 
     // ---- labels ----
     Label new_label() {
@@ -139,14 +138,20 @@ class CodeBuffer {
 
     template <typename T>
     void put(T v) {
-        std::memcpy(bytes_.data() + size_, &v, sizeof v);
+        // Byte by byte (the compiler merges the stores): a memcpy could alias anything.
+        for (size_t i = 0; i < sizeof v; ++i)
+            bytes_[size_ + i] = CodeByte{static_cast<uint8_t>(v >> (8 * i))};
         size_ += sizeof v;
     }
     void grow(size_t room);
     void branch(Label target, uint8_t kind, uint8_t cond, bool keep_long);
     static uint32_t long_size(uint8_t kind) { return kind == kJmp ? 5 : 6; }
 
-    std::vector<uint8_t> bytes_;
+    // The code is stored as a byte type that is not a character type: a store through a
+    // uint8_t* may alias any object, so the compiler would reload the buffer's pointer and size
+    // after every byte (a third of code generation time); a CodeByte store aliases only bytes.
+    enum class CodeByte : uint8_t {};
+    std::vector<CodeByte> bytes_;
     uint32_t size_ = 0;
     std::vector<Position> labels_;
     std::vector<Branch> branches_;
