@@ -36,7 +36,11 @@ bool fits8(int64_t v) {
 }  // namespace
 
 void CodeBuffer::grow(size_t room) {
-    bytes_.reserve(std::max(bytes_.capacity() * 2, size_ + room + 256));
+    const size_t capacity = std::max(capacity_ * 2, size_ + room + 256);
+    std::unique_ptr<CodeByte[]> bigger(new CodeByte[capacity]);  // uninitialised
+    if (size_ != 0) std::memcpy(bigger.get(), bytes_.get(), size_);
+    bytes_ = std::move(bigger);
+    capacity_ = capacity;
 }
 
 void CodeBuffer::branch(Label target, uint8_t kind, uint8_t cond, bool keep_long) {
@@ -53,6 +57,7 @@ void CodeBuffer::branch(Label target, uint8_t kind, uint8_t cond, bool keep_long
 }
 
 uint32_t CodeBuffer::finish() {
+    ensure(64);  // slack that copy_to() may read past the end
     const size_t nb = branches_.size();
     const size_t na = aligns_.size();
 
@@ -134,9 +139,19 @@ void CodeBuffer::copy_to(uint8_t* dest) const {
     const size_t nb = branches_.size();
     const size_t na = aligns_.size();
     uint32_t in = 0, out = 0;
+    const uint8_t* src = data();
     auto copy_until = [&](uint32_t pos) {
-        std::memcpy(dest + out, data() + in, pos - in);
-        out += pos - in;
+        const uint32_t length = pos - in;
+        if (length <= 64 && out + 64 <= final_size_) {
+            // The pieces between branches are short: two fixed-size copies beat a call to
+            // memcpy. They may write past the piece, but only over code that is written
+            // later, and read past it only into the slack finish() reserved.
+            std::memcpy(dest + out, src + in, 32);
+            std::memcpy(dest + out + 32, src + in + 32, 32);
+        } else {
+            std::memcpy(dest + out, src + in, length);
+        }
+        out += length;
         in = pos;
     };
     size_t bi = 0;

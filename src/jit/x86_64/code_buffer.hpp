@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace xbpf::jit::x64 {
@@ -43,19 +44,18 @@ inline constexpr Cond negate(Cond c) {
 class CodeBuffer {
   public:
     CodeBuffer() = default;
-    explicit CodeBuffer(size_t expected_bytes) { bytes_.reserve(expected_bytes); }
+    explicit CodeBuffer(size_t expected_bytes) { grow(expected_bytes); }
 
     // ---- raw bytes: callers reserve room first (ensure), then write without checks ----
     void ensure(size_t room) {
-        if (bytes_.capacity() - size_ < room) grow(room);
-        if (bytes_.size() < size_ + room) bytes_.resize(bytes_.capacity());
+        if (capacity_ - size_ < room) grow(room);
     }
     void byte(uint8_t b) { bytes_[size_++] = CodeByte{b}; }
     void u16(uint16_t v) { put(v); }
     void u32(uint32_t v) { put(v); }
     void u64(uint64_t v) { put(v); }
     uint32_t size() const { return size_; }
-    const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(bytes_.data()); }
+    const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(bytes_.get()); }
 
     // ---- labels ----
     Label new_label() {
@@ -151,7 +151,9 @@ class CodeBuffer {
     // uint8_t* may alias any object, so the compiler would reload the buffer's pointer and size
     // after every byte (a third of code generation time); a CodeByte store aliases only bytes.
     enum class CodeByte : uint8_t {};
-    std::vector<CodeByte> bytes_;
+    // Not zero-filled: only the first size_ bytes are ever read.
+    std::unique_ptr<CodeByte[]> bytes_;
+    size_t capacity_ = 0;
     uint32_t size_ = 0;
     std::vector<Position> labels_;
     std::vector<Branch> branches_;
