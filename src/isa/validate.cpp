@@ -7,6 +7,8 @@
 // predictable order, and mispredicted branches were most of the cost of validating), and asks
 // validate_insn() only about instructions the masks cannot settle: broken ones, and the few
 // whose rules are not masks (byte swaps, atomics, calls, lddw).
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "xbpf/isa.hpp"
@@ -272,18 +274,26 @@ Status validate_lddw(std::span<const Insn> program, const Insn& insn, size_t pc,
 
 // ---- The masks validate_program() tries first -------------------------------------------------
 
-// Per opcode: bits that must be zero in each field, and the rules masks cannot express.
+// An instruction as the 64-bit little-endian word it is on the wire (Insn's layout is the
+// encoding: decode() copies bytes into it): opcode in bits 0-7, dst 8-11, src 12-15, off 16-31,
+// imm 32-63.
+inline uint64_t word_of(const Insn& insn) {
+    uint64_t w;
+    std::memcpy(&w, &insn, sizeof w);
+    return w;
+}
+constexpr uint64_t kDstBits = 0xfull << 8, kSrcBits = 0xfull << 12;
+constexpr uint64_t kOffBits = 0xffffull << 16, kImmBits = 0xffffffffull << 32;
+
+// Per opcode: the bits of the word that must be zero, and what masks alone cannot express.
 struct FastRule {
-    uint8_t dst_zero = 0;     // 0xff: dst must be 0
-    uint8_t src_zero = 0;     // 0xff: src must be 0
-    uint16_t off_zero = 0;    // 0xffff: off must be 0; 0xfffe: 0 or 1
-    uint32_t imm_zero = 0;    // 0xffffffff: imm must be 0
+    uint64_t zero_bits = 0;
     uint64_t off_values = 0;  // with kOffValues: the offsets allowed, as bits 0..63
     uint8_t flags = 0;
 };
 enum : uint8_t {
     kAskExact = 1 << 0,   // unknown opcode, or a rule only validate_insn() checks
-    kWritesDst = 1 << 1,  // dst may not be r10
+    kWritesDst = 1 << 1,  // dst may not be r10 (the same bit as kDstIsFramePointer below)
     kOffValues = 1 << 2,  // off must be one of off_values
     kTargetOff = 1 << 3,  // a jump to pc + 1 + off
     kTargetImm = 1 << 4,  // a jump to pc + 1 + imm
@@ -297,14 +307,14 @@ constexpr FastRule fast_rule(const OpcodeRule& r) {
         f.flags = kAskExact;
         return f;
     }
-    f.dst_zero = r.zero_dst ? 0xff : 0;
-    f.src_zero = r.src == SrcRule::Zero ? 0xff : 0;
-    f.imm_zero = r.imm == ImmRule::Zero ? 0xffffffffu : 0;
+    if (r.zero_dst) f.zero_bits |= kDstBits;
+    if (r.src == SrcRule::Zero) f.zero_bits |= kSrcBits;
+    if (r.imm == ImmRule::Zero) f.zero_bits |= kImmBits;
     switch (r.off) {
         case OffRule::Any: break;
         case OffRule::Zero:
-        case OffRule::SignExtendNeedsReg: f.off_zero = 0xffff; break;
-        case OffRule::Division: f.off_zero = 0xfffe; break;
+        case OffRule::SignExtendNeedsReg: f.zero_bits |= kOffBits; break;
+        case OffRule::Division: f.zero_bits |= kOffBits & ~(1ull << 16); break;  // 0 or 1
         case OffRule::SignExtend32:
             f.flags |= kOffValues;
             f.off_values = 1ull << 0 | 1ull << 8 | 1ull << 16;
@@ -329,18 +339,31 @@ struct FastTable {
 };
 constexpr FastTable kFast;
 
+// Per register byte (dst in the low nibble, src in the high one): a register past r10, and
+// whether dst is r10.
+enum : uint8_t { kBadRegister = kAskExact, kDstIsFramePointer = kWritesDst };
+struct RegisterByteTable {
+    uint8_t flags[256] = {};
+    constexpr RegisterByteTable() {
+        for (int b = 0; b < 256; ++b) {
+            const int dst = b & 0xf, src = b >> 4;
+            flags[b] = static_cast<uint8_t>(
+                (dst >= kRegisterCount || src >= kRegisterCount ? kBadRegister : 0) |
+                (dst == kFramePointer ? kDstIsFramePointer : 0));
+        }
+    }
+};
+constexpr RegisterByteTable kRegisterBytes;
+
 // Whether the masks show the instruction well formed; false means "ask validate_insn()".
-inline bool passes_masks(const Insn& insn, const FastRule& f) {
-    const auto off = static_cast<uint16_t>(insn.off);
-    const auto imm = static_cast<uint32_t>(insn.imm);
-    // Bitwise | and & instead of || and &&: every term is computed, none is a branch.
-    const bool zero_ok = ((insn.dst & f.dst_zero) | (insn.src & f.src_zero) | (off & f.off_zero) |
-                          (imm & f.imm_zero)) == 0;
-    const bool registers_ok = (insn.dst < kRegisterCount) & (insn.src < kRegisterCount);
-    const bool dst_ok = ((f.flags & kWritesDst) == 0) | (insn.dst != kFramePointer);
+inline bool passes_masks(uint64_t w, const FastRule& f) {
+    const auto off = static_cast<uint16_t>(w >> 16);
+    // Bitwise | and & instead of || and &&: every term is computed, none is a branch. A bad
+    // register always fails; dst == r10 fails where the opcode writes dst; kAskExact always.
+    const unsigned flags = kRegisterBytes.flags[(w >> 8) & 0xff] & (f.flags | kBadRegister);
     const bool off_ok =
         ((f.flags & kOffValues) == 0) | ((off < 64) & (((f.off_values >> (off & 63)) & 1) != 0));
-    return zero_ok & registers_ok & dst_ok & off_ok & ((f.flags & kAskExact) == 0);
+    return ((w & f.zero_bits) == 0) & (flags == 0) & off_ok & ((f.flags & kAskExact) == 0);
 }
 
 // A control transfer found by validate_program(), checked once every lddw is known.
@@ -403,8 +426,9 @@ Status validate_program(std::span<const Insn> program, const ValidateOptions& op
     size_t count = 0;
     for (size_t pc = 0; pc < n; ++pc) {
         const Insn& insn = program[pc];
-        const FastRule& f = kFast.rules[insn.opcode];
-        if (passes_masks(insn, f)) [[likely]] {
+        const uint64_t w = word_of(insn);
+        const FastRule& f = kFast.rules[w & 0xff];
+        if (passes_masks(w, f)) [[likely]] {
             // Recorded unconditionally, kept only for jumps.
             const int64_t disp = (f.flags & kTargetImm) != 0 ? insn.imm : insn.off;
             transfers[count] =

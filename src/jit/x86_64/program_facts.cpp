@@ -51,33 +51,50 @@ constexpr uint16_t flags_of(uint8_t opcode) {
     }
 }
 
+// Per opcode: the flags, and the register sets they make, as masks to apply to the
+// instruction's own dst and src bits.
+struct OpcodeInfo {
+    uint16_t flags = 0;
+    RegSet use_dst = 0, use_src = 0, use_fixed = 0;
+    RegSet def_dst = 0, def_fixed = 0;
+};
+
+constexpr OpcodeInfo info_of(uint8_t opcode) {
+    const uint16_t f = flags_of(opcode);
+    auto all_if = [f](uint16_t flag) { return static_cast<RegSet>((f & flag) != 0 ? 0xffff : 0); };
+    OpcodeInfo info;
+    info.flags = f;
+    info.use_dst = all_if(kUsesDst);
+    info.use_src = all_if(kUsesSrc);
+    info.use_fixed =
+        static_cast<RegSet>((all_if(kUsesR0) & reg_bit(0)) | (all_if(kCall) & kCallArgs));
+    info.def_dst = all_if(kDefsDst);
+    info.def_fixed =
+        static_cast<RegSet>((all_if(kDefsR0) & reg_bit(0)) | (all_if(kCall) & kCallClobbers));
+    return info;
+}
+
 struct OpcodeTable {
-    uint16_t flags[256];
-    constexpr OpcodeTable() : flags() {
+    OpcodeInfo info[256];
+    constexpr OpcodeTable() : info() {
         for (int i = 0; i < 256; ++i)
-            flags[i] = flags_of(static_cast<uint8_t>(i));
+            info[i] = info_of(static_cast<uint8_t>(i));
     }
 };
 constexpr OpcodeTable kOpcodes;
 
 inline UseDef use_def_of(const Insn& insn) {
-    const uint16_t f = kOpcodes.flags[insn.opcode];
+    const OpcodeInfo& o = kOpcodes.info[insn.opcode];
     const RegSet dst = reg_bit(insn.dst);
     const RegSet src = reg_bit(insn.src);
-    if ((f & kAtomic) != 0) {
+    if ((o.flags & kAtomic) != 0) [[unlikely]] {
         if (insn.imm == op::CMPXCHG)
             return {static_cast<RegSet>(dst | src | reg_bit(0)), reg_bit(0)};
         if ((insn.imm & op::FETCH) != 0) return {static_cast<RegSet>(dst | src), src};
         return {static_cast<RegSet>(dst | src), 0};
     }
-    // Flag bit -> all-ones mask, so the sets are assembled without branches.
-    auto when = [f](uint16_t flag, RegSet set) {
-        return static_cast<RegSet>(set & -static_cast<RegSet>((f & flag) != 0));
-    };
-    return {static_cast<RegSet>(when(kUsesDst, dst) | when(kUsesSrc, src) |
-                                when(kUsesR0, reg_bit(0)) | when(kCall, kCallArgs)),
-            static_cast<RegSet>(when(kDefsDst, dst) | when(kDefsR0, reg_bit(0)) |
-                                when(kCall, kCallClobbers))};
+    return {static_cast<RegSet>((dst & o.use_dst) | (src & o.use_src) | o.use_fixed),
+            static_cast<RegSet>((dst & o.def_dst) | o.def_fixed)};
 }
 
 }  // namespace
@@ -87,7 +104,7 @@ UseDef use_def(const Insn& insn) {
 }
 
 bool falls_through(const Insn& insn) {
-    return (kOpcodes.flags[insn.opcode] & kNoFallThrough) == 0;
+    return (kOpcodes.info[insn.opcode].flags & kNoFallThrough) == 0;
 }
 
 namespace {
@@ -194,7 +211,7 @@ ProgramFacts analyze_program(std::span<const Insn> program) {
 
     for (size_t pc = 0; pc < n; ++pc) {
         const Insn& insn = program[pc];
-        const uint16_t f = kOpcodes.flags[insn.opcode];
+        const uint16_t f = kOpcodes.info[insn.opcode].flags;
         const UseDef u = use_def_of(insn);
         ud[pc] = u;
         if ((f & kSpecial) != 0) [[unlikely]] {
