@@ -38,9 +38,10 @@ GeneratedCode CodeGenerator::generate() {
     out_.tail_entry = pc_label(0);
     out_.main_entry = main_entry_;
     out_.landing_table = landing_table_;
-    for (size_t pc = 0; pc + 1 < n; ++pc) {
-        if (is_lddw(in_.program[pc]) && in_.program[pc].src == op::kImmCodeAddr)
-            takes_function_addresses_ = true;
+    for (size_t pc = 0; pc < n; ++pc) {
+        const Insn& insn = in_.program[pc];
+        if (is_lddw(insn) && insn.src == op::kImmCodeAddr) takes_function_addresses_ = true;
+        if (insn.opcode == op::CALLX) full_helper_table_ = true;
     }
 
     emit_entry_trampoline();
@@ -269,12 +270,26 @@ void CodeGenerator::emit_tables() {
         for (int i = 5; i < kLandingSlotBytes; ++i)
             a_.int3();
     }
-    // Helper addresses by id, for calls through memory (no distance limit, unlike call rel32).
-    c.ensure(in_.helpers.size() * 8 + 16);
+    // Helper addresses, for calls through memory (no distance limit, unlike call rel32).
+    const size_t entries = full_helper_table_ ? in_.helpers->size() : helper_table_ids_.size();
+    c.ensure(entries * 8 + 16);
     c.align(8);
     c.bind(helper_table_);
-    for (HelperFn fn : in_.helpers)
-        c.u64(reinterpret_cast<uintptr_t>(fn));
+    for (size_t slot = 0; slot < entries; ++slot) {
+        const auto id = full_helper_table_ ? static_cast<int32_t>(slot) : helper_table_ids_[slot];
+        c.u64(reinterpret_cast<uintptr_t>(in_.helpers->get(id)));
+    }
+}
+
+int32_t CodeGenerator::helper_slot(int32_t id) {
+    if (full_helper_table_) return id;
+    if (helper_slots_.empty()) helper_slots_.assign(in_.helpers->size(), -1);
+    int16_t& slot = helper_slots_[static_cast<size_t>(id)];  // id < size: checked by prepare
+    if (slot < 0) {
+        slot = static_cast<int16_t>(helper_table_ids_.size());
+        helper_table_ids_.push_back(id);
+    }
+    return slot;
 }
 
 size_t CodeGenerator::emit_instruction(size_t pc) {

@@ -23,7 +23,7 @@ struct CodegenInput {
     std::span<const Insn> program;
     const ProgramFacts* facts = nullptr;
     // Helpers by id (null where the table has none); the program's calls were checked.
-    std::span<const HelperFn> helpers;
+    const HelperTable* helpers = nullptr;
     // Per slot: the value of the lddw starting there (pseudo sources already resolved; code
     // addresses are the generator's own business).
     std::span<const uint64_t> lddw_values;
@@ -172,6 +172,13 @@ class CodeGenerator {
     std::optional<std::mt19937_64> rng_;  // blinding keys (seeding costs a microsecond)
     // The program has lddw of functions: only then can a helper call back into it.
     bool takes_function_addresses_ = false;
+    // The helper table after the code holds the helpers the program calls, in the order of
+    // their first call (a few entries instead of the whole HelperTable in every program), or,
+    // when callx may pick any helper id at run time, every helper by id.
+    bool full_helper_table_ = false;
+    std::vector<int32_t> helper_table_ids_;  // by slot, when not full
+    std::vector<int16_t> helper_slots_;      // by id: the slot, or -1
+    int32_t helper_slot(int32_t id);
 };
 
 }  // namespace xbpf::jit

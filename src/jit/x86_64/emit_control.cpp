@@ -190,7 +190,7 @@ void CodeGenerator::emit_helper_call(uint32_t pc, int32_t id) {
     a_.store(W64, Mem{RSP, kSavedR1Offset}, RDI);
     emit_before_helper(pc);
     a_.load(W64, R9, Mem{kRunBlock, kRunBlockContext});
-    a_.call_rip(helper_table_, id * 8);
+    a_.call_rip(helper_table_, helper_slot(id) * 8);
     emit_after_helper(pc);
 }
 
@@ -222,7 +222,8 @@ void CodeGenerator::emit_callx(uint32_t pc, const Insn& insn) {
     a_.jmp(done);
 
     c.bind(not_function);
-    a_.alu_imm(AluOp::Cmp, W64, kScratch0, static_cast<int32_t>(in_.helpers.size()));
+    // (full_helper_table_: the table has every helper by id.)
+    a_.alu_imm(AluOp::Cmp, W64, kScratch0, static_cast<int32_t>(in_.helpers->size()));
     a_.jcc(Cond::AE, bad);
     a_.lea_rip(kScratch1, helper_table_);
     a_.load(W64, kScratch1, Mem{kScratch1, 0, kScratch0, 8});

@@ -36,8 +36,6 @@ Result<std::unique_ptr<JitProgram>> JitProgram::prepare(std::span<const Insn> pr
 
     auto p = std::unique_ptr<JitProgram>(new JitProgram());
     p->program_.assign(program.begin(), program.end());
-    for (size_t i = 0; i < helpers.size(); ++i)
-        p->helpers_.push_back(helpers.get(static_cast<int32_t>(i)));
 
     // Helpers and lddw values are resolved now, with the interpreter's errors.
     std::vector<uint64_t> lddw_values(program.size(), 0);
@@ -74,7 +72,7 @@ Result<std::unique_ptr<JitProgram>> JitProgram::prepare(std::span<const Insn> pr
     CodegenInput input;
     input.program = program;
     input.facts = &facts;
-    input.helpers = p->helpers_;
+    input.helpers = &helpers;
     input.lddw_values = lddw_values;
     input.bmi2 = cpu_has_bmi2();
     input.blind_constants = options.blind_constants;

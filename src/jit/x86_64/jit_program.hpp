@@ -48,7 +48,6 @@ class JitProgram final : public Executable {
     JitProgram() = default;
 
     std::vector<Insn> program_;
-    std::vector<HelperFn> helpers_;
     GeneratedData data_;
     ExecutableMemory memory_;
     size_t code_size_ = 0;
