@@ -2,6 +2,8 @@
 // cold stubs and the tables (see frame_layout.hpp for the conventions).
 #include "jit/x86_64/code_generator.hpp"
 
+#include <algorithm>
+
 #include "jit/x86_64/frame_layout.hpp"
 #include "jit/x86_64/runtime_support.hpp"
 #include "xbpf/isa.hpp"
@@ -22,12 +24,7 @@ GeneratedCode CodeGenerator::generate() {
     CodeBuffer& c = out_.code;
     const size_t n = in_.program.size();
     first_pc_label_ = c.new_labels(n).id;
-    function_label_.resize(n);
-    landing_label_.resize(n);
-    for (uint32_t f : facts_.functions) {
-        function_label_[f] = c.new_label();
-        landing_label_[f] = c.new_label();
-    }
+    first_function_label_ = c.new_labels(2 * facts_.functions.size()).id;
     out_.entry = c.new_label();
     main_entry_ = c.new_label();
     unwind_zero_ = c.new_label();
@@ -38,11 +35,8 @@ GeneratedCode CodeGenerator::generate() {
     out_.tail_entry = pc_label(0);
     out_.main_entry = main_entry_;
     out_.landing_table = landing_table_;
-    for (size_t pc = 0; pc < n; ++pc) {
-        const Insn& insn = in_.program[pc];
-        if (is_lddw(insn) && insn.src == op::kImmCodeAddr) takes_function_addresses_ = true;
-        if (insn.opcode == op::CALLX) full_helper_table_ = true;
-    }
+    takes_function_addresses_ = facts_.takes_function_addresses;
+    full_helper_table_ = facts_.has_callx;
 
     emit_entry_trampoline();
 
@@ -55,13 +49,13 @@ GeneratedCode CodeGenerator::generate() {
 
     for (size_t pc = 0; pc < n;) {
         c.ensure(256);
-        if ((facts_.flags[pc] & (kJumpTarget | kFunctionStart)) != 0) {
+        if ((facts_.flags[pc] & (kJumpTarget | kFunctionStart)) != 0) [[unlikely]] {
             // Code arriving from elsewhere has every register computed, so this path must too.
             flush(facts_.live_before[pc]);
             flags_ = {};
+            if (facts_.is(pc, kFunctionStart) && pc != 0) emit_function_body_start(pc);
         }
-        if (facts_.is(pc, kFunctionStart) && pc != 0) emit_function_body_start(pc);
-        if (facts_.is(pc, kLoopHead)) {
+        if (facts_.is(pc, kLoopHead)) [[unlikely]] {
             // A copy loop entered from above first tries to run as one memmove.
             const bool entered_from_above =
                 pc > 0 && (facts_.is(pc - 1, kSecondSlot) || falls_through(in_.program[pc - 1]));
@@ -75,19 +69,24 @@ GeneratedCode CodeGenerator::generate() {
         c.bind(pc_label(pc));
         flags_before_ = flags_;
         flags_ = {};
-        if (try_extend_deferred(pc)) {
-            ++pc;
-            continue;
+        // (The deferred-value steps are guarded here: most instructions need none of them.)
+        if (deferred_set_ != 0) {
+            if (try_extend_deferred(pc)) {
+                ++pc;
+                continue;
+            }
+            prepare_for(pc);
         }
-        prepare_for(pc);
-        if (const size_t deferred = try_defer(pc); deferred != 0) {
-            for (size_t i = 1; i < deferred; ++i)
-                c.bind(pc_label(pc + i));
-            pc += deferred;
-            continue;
+        if (may_start_deferred(in_.program[pc].opcode)) {
+            if (const size_t deferred = try_defer(pc); deferred != 0) {
+                for (size_t i = 1; i < deferred; ++i)
+                    c.bind(pc_label(pc + i));
+                pc += deferred;
+                continue;
+            }
         }
         const size_t used = emit_instruction(pc);
-        retire_after(pc);
+        if (deferred_set_ != 0) retire_after(pc);
         // Instructions folded into this one (and an lddw's second slot) get the same position;
         // nothing jumps to them (checked where instructions are fused).
         for (size_t i = 1; i < used; ++i)
@@ -97,7 +96,7 @@ GeneratedCode CodeGenerator::generate() {
 
     // Function 0 entered by a local call or callx: a plain prologue, then its first instruction.
     c.ensure(64);
-    c.bind(function_label_[0]);
+    c.bind(function_label(0));
     emit_prologue();
     a_.jmp(pc_label(0));
 
@@ -151,7 +150,7 @@ void CodeGenerator::emit_function_body_start(size_t pc) {
     // odd) continues in the current frame, as in the interpreter: it skips the prologue.
     if (facts_.is(pc - 1, kSecondSlot) || falls_through(in_.program[pc - 1])) a_.jmp(pc_label(pc));
     out_.code.align(16);
-    out_.code.bind(function_label_[pc]);
+    out_.code.bind(function_label(pc));
     emit_prologue();
 }
 
@@ -265,8 +264,8 @@ void CodeGenerator::emit_tables() {
     c.align(kLandingSlotBytes);
     c.bind(landing_table_);
     for (uint32_t f : facts_.functions) {
-        c.bind(landing_label_[f]);
-        a_.jmp(function_label_[f], /*keep_long=*/true);
+        c.bind(landing_label(f));
+        a_.jmp(function_label(f), /*keep_long=*/true);
         for (int i = 5; i < kLandingSlotBytes; ++i)
             a_.int3();
     }
@@ -290,6 +289,17 @@ int32_t CodeGenerator::helper_slot(int32_t id) {
         helper_table_ids_.push_back(id);
     }
     return slot;
+}
+
+Label CodeGenerator::function_label(size_t pc) const {
+    const auto& f = facts_.functions;
+    const auto index = static_cast<uint32_t>(
+        std::lower_bound(f.begin(), f.end(), static_cast<uint32_t>(pc)) - f.begin());
+    return Label{first_function_label_ + 2 * index};
+}
+
+Label CodeGenerator::landing_label(size_t pc) const {
+    return Label{function_label(pc).id + 1};
 }
 
 size_t CodeGenerator::emit_instruction(size_t pc) {

@@ -108,8 +108,13 @@ class CodeGenerator {
         uint8_t scale = 1;        // Address: of the index; Scaled: the factor (2, 4 or 8)
         int32_t disp = 0;         // Address: displacement; Masked: the mask (31 or 63)
     };
-    bool try_extend_deferred(size_t pc);        // adds to a deferred address: absorbed
-    size_t try_defer(size_t pc);                // starts deferring: slots absorbed (0: none)
+    bool try_extend_deferred(size_t pc);  // adds to a deferred address: absorbed
+    size_t try_defer(size_t pc);          // starts deferring: slots absorbed (0: none)
+    // Only register moves and small left shifts start a deferred value.
+    static bool may_start_deferred(uint8_t opcode) {
+        return opcode == (op::ALU64 | op::X | op::MOV) || opcode == (op::ALU | op::X | op::MOV) ||
+               opcode == (op::ALU64 | op::K | op::LSH);
+    }
     void prepare_for(size_t pc);                // computes what the instruction at pc needs
     void retire_after(size_t pc);               // forgets deferred values it made stale
     UseDef effective_use_def(size_t pc) const;  // as emitted (fusions change it)
@@ -162,8 +167,10 @@ class CodeGenerator {
     GeneratedCode out_;
     x64::Assembler a_;
     uint32_t first_pc_label_ = 0;
-    std::vector<Label> function_label_;  // per slot, valid at function starts
-    std::vector<Label> landing_label_;   // per slot, valid at function starts
+    // Each function (by its first slot) has two labels: its prologue and its callx landing slot.
+    uint32_t first_function_label_ = 0;
+    Label function_label(size_t pc) const;
+    Label landing_label(size_t pc) const;
     std::vector<Stub> stubs_;
     Deferred deferred_[kRegisterCount];
     RegSet deferred_set_ = 0;

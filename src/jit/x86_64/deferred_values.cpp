@@ -85,12 +85,7 @@ bool CodeGenerator::try_extend_deferred(size_t pc) {
 
 size_t CodeGenerator::try_defer(size_t pc) {
     const Insn& insn = in_.program[pc];
-    // Only register moves and small left shifts start a deferred value: one test for the rest.
-    constexpr auto starts = [](uint8_t opcode) {
-        return opcode == (op::ALU64 | op::X | op::MOV) || opcode == (op::ALU | op::X | op::MOV) ||
-               opcode == (op::ALU64 | op::K | op::LSH);
-    };
-    if (!starts(insn.opcode) || blinding()) return 0;
+    if (!may_start_deferred(insn.opcode) || blinding()) return 0;
     // Deferring pays off only with the instruction that follows, and only when nothing jumps
     // between them.
     if (pc + 1 >= in_.program.size() ||

@@ -197,7 +197,7 @@ void CodeGenerator::emit_helper_call(uint32_t pc, int32_t id) {
 void CodeGenerator::emit_local_call(uint32_t pc, size_t target) {
     a_.alu_reg_mem(AluOp::Cmp, W64, RSP, Mem{kRunBlock, kRunBlockStackLimit});
     a_.jcc(Cond::B, stub(Stub::CallDepth, pc));
-    a_.call(function_label_[target]);
+    a_.call(function_label(target));
 }
 
 void CodeGenerator::emit_callx(uint32_t pc, const Insn& insn) {

@@ -122,7 +122,7 @@ void CodeGenerator::emit_lddw(size_t pc) {
     if (insn.src == op::kImmCodeAddr) {
         // A function's address is its callx landing slot (see emit_tables).
         const auto target = static_cast<size_t>(branch_target(in_.program, pc));
-        return a_.lea_rip(dst, landing_label_[target]);
+        return a_.lea_rip(dst, landing_label(target));
     }
     const uint64_t value = in_.lddw_values[pc];
     if (value == 0 && !blinding()) return a_.alu(AluOp::Xor, W32, dst, dst);

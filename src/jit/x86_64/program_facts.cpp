@@ -217,8 +217,10 @@ ProgramFacts analyze_program(std::span<const Insn> program) {
         if ((f & kSpecial) != 0) [[unlikely]] {
             // lddw (two slots, perhaps a function address) and calls (perhaps local).
             const bool lddw = is_lddw(insn);
-            if ((lddw && insn.src == op::kImmCodeAddr) ||
-                (insn.opcode == op::CALL_IMM && insn.src == op::kCallLocal))
+            const bool code_address = lddw && insn.src == op::kImmCodeAddr;
+            facts.takes_function_addresses |= code_address;
+            facts.has_callx |= insn.opcode == op::CALLX;
+            if (code_address || (insn.opcode == op::CALL_IMM && insn.src == op::kCallLocal))
                 facts.flags[static_cast<size_t>(branch_target(program, pc))] |= kFunctionStart;
             nodes[pc] = Node{none, u.use, u.def, 0xffff};
             if (lddw) {

@@ -35,9 +35,11 @@ struct UseDef {
 UseDef use_def(const Insn& insn);
 
 struct ProgramFacts {
-    std::vector<uint8_t> flags;       // per slot
-    std::vector<RegSet> live_after;   // per slot: registers read later before being written
-    std::vector<uint32_t> functions;  // function starts, ascending (functions[0] == 0)
+    std::vector<uint8_t> flags;             // per slot
+    std::vector<RegSet> live_after;         // per slot: registers read later before being written
+    std::vector<uint32_t> functions;        // function starts, ascending (functions[0] == 0)
+    bool takes_function_addresses = false;  // an lddw loads a function's address
+    bool has_callx = false;
 
     // Per slot, and one more entry (0) past the end: registers read from here on before written.
     std::vector<RegSet> live_before;

@@ -81,6 +81,14 @@ void expect_facts_match(const std::vector<Insn>& program, const std::string& wha
         ASSERT_EQ(facts.use_def[pc].def, ud.def) << what << ", defs at " << pc;
     }
     EXPECT_EQ(facts.functions, functions) << what;
+    bool code_address = false, callx = false;
+    for (size_t pc = 0; pc < program.size(); ++pc) {
+        if ((ref.flags[pc] & kSecondSlot) != 0) continue;
+        code_address |= is_lddw(program[pc]) && program[pc].src == op::kImmCodeAddr;
+        callx |= program[pc].opcode == op::CALLX;
+    }
+    EXPECT_EQ(facts.takes_function_addresses, code_address) << what;
+    EXPECT_EQ(facts.has_callx, callx) << what;
 }
 
 TEST(ProgramFacts, MatchTheDirectComputationOnGeneratedPrograms) {
