@@ -39,12 +39,15 @@ if [ -d "$shared/corpus" ]; then
 else
     echo "note: $shared/corpus not found; the loader and verifier start from the project's objects"
 fi
-# Loader: whole objects (an object's name may repeat across folders: number them).
+# Loader: whole objects (an object's name may repeat across folders: number them), when the
+# loader is among the targets.
 n=0
-for o in "${objects[@]}"; do
-    n=$((n + 1))
-    cp "$o" "$seeds/loader_fuzz/$n-$(basename "$o")"
-done
+if [ -d "$seeds/loader_fuzz" ]; then
+    for o in "${objects[@]}"; do
+        n=$((n + 1))
+        cp "$o" "$seeds/loader_fuzz/$n-$(basename "$o")"
+    done
+fi
 python3 scripts/fuzz_seeds.py "$shared" "$seeds" "${objects[@]}"
 
 status=0
