@@ -148,8 +148,8 @@ class CodeBuffer {
     static uint32_t long_size(uint8_t kind) { return kind == kJmp ? 5 : 6; }
 
     // The code is stored as a byte type that is not a character type: a store through a
-    // uint8_t* may alias any object, so the compiler would reload the buffer's pointer and size
-    // after every byte (a third of code generation time); a CodeByte store aliases only bytes.
+    // uint8_t* may alias any object, so the compiler would have to reload the buffer's pointer
+    // and size after every byte; a CodeByte store aliases only bytes.
     enum class CodeByte : uint8_t {};
     // Not zero-filled: only the first size_ bytes are ever read.
     std::unique_ptr<CodeByte[]> bytes_;
