@@ -9,6 +9,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,7 +17,9 @@
 
 #include "../tests/unit/jit/program_generator.hpp"
 #include "xbpf/engine.hpp"
+#include "xbpf/helpers.hpp"
 #include "xbpf/isa.hpp"
+#include "xbpf/object.hpp"
 
 namespace {
 
@@ -153,6 +156,100 @@ void BM_PrepareJitWorkload(benchmark::State& state, const char* name) {
 }
 BENCHMARK_CAPTURE(BM_PrepareJitWorkload, parse, "parse")->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_PrepareJitWorkload, sieve, "sieve")->Unit(benchmark::kMicrosecond);
+
+// Real programs: every program of the objects in ../shared/corpus (or $XBPF_SHARED_DIR/corpus)
+// as the loader relocates them, subprograms appended; lddw of maps resolve to a dummy address
+// (their values do not change the work). Only compiled, never run: the verifier's verdict does
+// not matter here. Programs the JIT refuses (kfunc calls) are left out.
+PrepareOptions corpus_prepare_options() {
+    PrepareOptions options;
+    options.resolve_lddw = [](const Insn&, const Insn&) -> Result<uint64_t> { return 0x10000; };
+    return options;
+}
+
+std::vector<std::vector<Insn>> corpus_programs() {
+    const char* shared = std::getenv("XBPF_SHARED_DIR");
+    const std::filesystem::path root =
+        shared != nullptr
+            ? std::filesystem::path(shared)
+            : std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "shared";
+    const HelperTable& helpers = HelperCatalog::linux_helpers().table();
+    std::vector<std::vector<Insn>> programs;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(root / "corpus", ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->path().extension() != ".o" ||
+            it->path().string().find("/invalid/") != std::string::npos)
+            continue;
+        auto object = load_object_file(it->path());
+        if (!object) continue;
+        for (const ProgramSpec& program : object->programs) {
+            if (program.kind != ProgramKind::Entry) continue;
+            if (prepare_jit(program.insns, helpers, corpus_prepare_options()))
+                programs.push_back(program.insns);
+        }
+    }
+    return programs;
+}
+
+// One iteration compiles every corpus program once. Besides the time per 1,000 instructions,
+// reports a least-squares fit of each program's median time against its size: a fixed cost
+// per program (fit_fixed_us: the mprotect that seals the code, tables, allocations) plus a cost
+// per 1,000 instructions (fit_per_1k_us). Real programs are small (a median of a few dozen
+// instructions), so the fixed cost dominates their average.
+void BM_PrepareJitCorpus(benchmark::State& state) {
+    static const auto programs = corpus_programs();
+    if (programs.empty()) {
+        state.SkipWithError("../shared/corpus not found or nothing in it loads");
+        return;
+    }
+    static const HelperTable& helpers = HelperCatalog::linux_helpers().table();
+    const PrepareOptions options = corpus_prepare_options();
+    std::vector<std::vector<double>> times(programs.size());
+    std::vector<std::unique_ptr<Executable>> batch;
+    batch.reserve(programs.size());
+    size_t total = 0;
+    for (const auto& program : programs)
+        total += program.size();
+    for (auto _ : state) {
+        for (size_t i = 0; i < programs.size(); ++i) {
+            const auto start = std::chrono::steady_clock::now();
+            auto exe = prepare_jit(programs[i], helpers, options);
+            times[i].push_back(
+                std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+                    .count());
+            if (!exe) {
+                state.SkipWithError(exe.error().to_string().c_str());
+                return;
+            }
+            batch.push_back(std::move(*exe));
+        }
+        state.PauseTiming();
+        batch.clear();
+        state.ResumeTiming();
+    }
+    // Least squares over (instructions, median microseconds).
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    const auto n = static_cast<double>(programs.size());
+    for (size_t i = 0; i < programs.size(); ++i) {
+        auto& t = times[i];
+        std::nth_element(t.begin(), t.begin() + static_cast<ptrdiff_t>(t.size() / 2), t.end());
+        const double x = static_cast<double>(programs[i].size()), y = t[t.size() / 2];
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+    }
+    const double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    state.counters["programs"] = n;
+    state.counters["insns"] = static_cast<double>(total);
+    state.counters["fit_fixed_us"] = (sy - slope * sx) / n;
+    state.counters["fit_per_1k_us"] = slope * 1000;
+    state.counters["per_1k_insns"] = benchmark::Counter(
+        static_cast<double>(state.iterations()) * static_cast<double>(total) / 1000.0,
+        benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_PrepareJitCorpus)->Unit(benchmark::kMicrosecond);
 
 // One run of `mov r0, 0; exit`: the engine's entry and exit path.
 void run_empty(benchmark::State& state, bool jit) {

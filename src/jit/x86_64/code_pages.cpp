@@ -1,11 +1,13 @@
-// The page pool behind ExecutableMemory (see code_pages.hpp).
+// The slots behind ExecutableMemory (see code_pages.hpp).
 #include "jit/x86_64/code_pages.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -21,41 +23,52 @@ size_t CodePages::page_size() {
     return size;
 }
 
-Result<uint8_t*> CodePages::take(size_t pages) {
+size_t CodePages::slot_pages(size_t pages) {
+    if (pages == 0) pages = 1;
+    return pages <= kLargestClass ? std::bit_ceil(pages) : pages;
+}
+
+size_t CodePages::class_of(size_t slot_pages) {
+    return static_cast<size_t>(std::countr_zero(slot_pages));
+}
+
+Result<uint8_t*> CodePages::map_slot(size_t pages) {
+    // The guard pages on both sides stay inaccessible: a mapping of different protection on
+    // each side keeps the kernel from merging the slot with anything.
     const size_t page = page_size();
-    if (pages > kChunkPages) {
-        // Large programs get a mapping of their own (given back with munmap).
-        void* p =
-            mmap(nullptr, pages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-            return Error(fmt::format("cannot map {} bytes for JIT code: {}", pages * page,
-                                     std::strerror(errno)));
-        return static_cast<uint8_t*>(p);
+    void* base = mmap(nullptr, (pages + 2) * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) {
+        return Error(fmt::format("cannot map {} bytes for JIT code: {}", pages * page,
+                                 std::strerror(errno)));
     }
-    std::lock_guard lock(mutex_);
-    for (Chunk& chunk : chunks_) {
-        // First fit: the first run of `pages` free pages.
-        size_t run = 0;
-        for (size_t i = 0; i < kChunkPages; ++i) {
-            run = chunk.used[i] ? 0 : run + 1;
-            if (run == pages) {
-                const size_t first = i + 1 - pages;
-                for (size_t j = first; j <= i; ++j)
-                    chunk.used[j] = true;
-                return chunk.base + first * page;
-            }
+    auto* slot = static_cast<uint8_t*>(base) + page;
+    if (mprotect(slot, pages * page, PROT_READ | PROT_WRITE) != 0) {
+        const int error = errno;
+        munmap(base, (pages + 2) * page);
+        return Error(fmt::format("cannot map {} bytes for JIT code: {}", pages * page,
+                                 std::strerror(error)));
+    }
+    return slot;
+}
+
+void CodePages::unmap_slot(uint8_t* p, size_t pages) {
+    const size_t page = page_size();
+    munmap(p - page, (pages + 2) * page);
+}
+
+Result<uint8_t*> CodePages::take(size_t pages) {
+    const size_t slot = slot_pages(pages);
+    if (slot <= kLargestClass) {
+        std::lock_guard lock(mutex_);
+        auto& free = free_[class_of(slot)];
+        if (!free.empty()) {
+            uint8_t* p = free.back();
+            free.pop_back();
+            retained_pages_ -= slot;
+            return p;
         }
     }
-    void* p = mmap(nullptr, kChunkPages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
-    if (p == MAP_FAILED)
-        return Error(fmt::format("cannot map {} bytes for JIT code: {}", kChunkPages * page,
-                                 std::strerror(errno)));
-    Chunk chunk{static_cast<uint8_t*>(p), std::vector<bool>(kChunkPages, false)};
-    for (size_t j = 0; j < pages; ++j)
-        chunk.used[j] = true;
-    chunks_.push_back(std::move(chunk));
-    return static_cast<uint8_t*>(p);
+    return map_slot(slot);
 }
 
 Status CodePages::seal(uint8_t* p, size_t pages) {
@@ -65,22 +78,28 @@ Status CodePages::seal(uint8_t* p, size_t pages) {
 }
 
 void CodePages::give_back(uint8_t* p, size_t pages) {
-    const size_t page = page_size();
-    if (pages > kChunkPages) {
-        munmap(p, pages * page);
+    // Not executable from here on, whatever happens to the bookkeeping.
+    if (pages > kLargestClass || mprotect(p, pages * page_size(), PROT_READ | PROT_WRITE) != 0) {
+        unmap_slot(p, pages);
         return;
     }
-    // Not executable from here on, whatever happens to the bookkeeping.
-    mprotect(p, pages * page, PROT_READ | PROT_WRITE);
-    std::lock_guard lock(mutex_);
-    for (Chunk& chunk : chunks_) {
-        if (p >= chunk.base && p < chunk.base + kChunkPages * page) {
-            const auto first = static_cast<size_t>(p - chunk.base) / page;
-            for (size_t j = first; j < first + pages; ++j)
-                chunk.used[j] = false;
-            return;
+    std::vector<std::pair<uint8_t*, size_t>> evicted;
+    {
+        std::lock_guard lock(mutex_);
+        // Over the limit, the slot just given back stays and older ones of the largest sizes
+        // go: what a process prepares now is the best guess of what it prepares next.
+        for (size_t c = kClasses; c-- > 0 && retained_pages_ + pages > kRetainedPages;) {
+            while (!free_[c].empty() && retained_pages_ + pages > kRetainedPages) {
+                evicted.emplace_back(free_[c].back(), size_t{1} << c);
+                free_[c].pop_back();
+                retained_pages_ -= size_t{1} << c;
+            }
         }
+        free_[class_of(pages)].push_back(p);
+        retained_pages_ += pages;
     }
+    for (const auto& [slot, slot_pages] : evicted)
+        unmap_slot(slot, slot_pages);
 }
 
 }  // namespace xbpf::jit

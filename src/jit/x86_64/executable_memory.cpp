@@ -19,7 +19,7 @@ void ExecutableMemory::swap(ExecutableMemory& other) noexcept {
 
 Result<ExecutableMemory> ExecutableMemory::allocate(size_t size) {
     const size_t page = CodePages::page_size();
-    const size_t pages = (size + page - 1) / page;
+    const size_t pages = CodePages::slot_pages((size + page - 1) / page);
     auto p = CodePages::instance().take(pages);
     if (!p) return std::move(p).error();
     ExecutableMemory m;

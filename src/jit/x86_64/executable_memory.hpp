@@ -22,7 +22,7 @@ class ExecutableMemory {
     }
     ~ExecutableMemory();
 
-    // `size` bytes (rounded up to pages), readable and writable.
+    // `size` bytes (rounded up to a slot of pages, see code_pages.hpp), readable and writable.
     static Result<ExecutableMemory> allocate(size_t size);
     // Makes the memory read+execute (and no longer writable).
     Status seal();

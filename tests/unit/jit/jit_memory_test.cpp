@@ -2,6 +2,8 @@
 // Constant blinding: the program's constants do not appear in the code, and results match.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -60,6 +62,25 @@ TEST(JitMemory, CodeIsNotExecutableOnceItsProgramIsGone) {
     // Its pages went back to the pool, read-write (or were unmapped).
     const std::string perms = permissions_of(code);
     EXPECT_TRUE(perms.empty() || perms.substr(0, 3) == "rw-") << perms;
+}
+
+TEST(JitMemory, FreedSlotsAreReusedForCodeOfTheirSize) {
+    if (!jit_available()) GTEST_SKIP() << "no JIT on this host";
+    auto first = prepare("mov %r0, 1\nexit");
+    ASSERT_TRUE(first);
+    const void* code = first->code();
+    first.reset();
+    // The slot went back read-write and is the next one handed out for as small a program.
+    auto second = prepare("mov %r0, 2\nexit");
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->code(), code);
+    EXPECT_EQ(permissions_of(second->code()).substr(0, 3), "r-x");
+    RunContext ctx;
+    EXPECT_EQ(second->run(ctx, {}, {}), 2u);
+    // Its neighbours are the inaccessible guard pages that keep it a mapping of its own.
+    const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const auto address = reinterpret_cast<uintptr_t>(second->code());
+    EXPECT_EQ(permissions_of(reinterpret_cast<const void*>(address - page)).substr(0, 3), "---");
 }
 
 TEST(JitMemory, PagesAreReusedAndResealed) {
