@@ -142,6 +142,11 @@ inline constexpr bool is_jmp_class(uint8_t opcode) {
 inline constexpr bool is_lddw(const Insn& insn) {
     return insn.opcode == op::LDDW;
 }
+// Whether a control transfer keeps its relative target in imm (gotol, local calls, lddw of a
+// function's address) rather than in off (every other jump).
+inline constexpr bool target_in_imm(uint8_t opcode) {
+    return opcode == op::JA32_INSN || opcode == op::CALL_IMM || opcode == op::LDDW;
+}
 
 // Size in bytes of a load or store opcode's access.
 inline constexpr int access_size(uint8_t opcode) {

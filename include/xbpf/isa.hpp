@@ -42,7 +42,11 @@ Status validate_insn(std::span<const Insn> program, size_t pc, const ValidateOpt
 Status validate_program(std::span<const Insn> program, const ValidateOptions& options = {});
 
 // Slot index a jump or local call at `pc` goes to (may be outside the program: validate first).
-int64_t branch_target(std::span<const Insn> program, size_t pc);
+// Inline: validation and the JIT compute it for every instruction.
+inline int64_t branch_target(std::span<const Insn> program, size_t pc) {
+    const Insn& insn = program[pc];
+    return static_cast<int64_t>(pc) + 1 + (target_in_imm(insn.opcode) ? insn.imm : insn.off);
+}
 
 // ---- Assembler -------------------------------------------------------------------------------
 

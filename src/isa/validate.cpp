@@ -28,7 +28,6 @@ enum class OffRule : uint8_t {
     SignExtend64,        // 64-bit mov from a register: 0, 8, 16 or 32
 };
 enum class ImmRule : uint8_t { Any, Zero, SwapWidth, AtomicOp };
-enum class Target : uint8_t { None, Off, Imm };
 
 struct OpcodeRule {
     bool known = false;
@@ -38,7 +37,7 @@ struct OpcodeRule {
     SrcRule src = SrcRule::Register;
     OffRule off = OffRule::Zero;
     ImmRule imm = ImmRule::Zero;
-    Target target = Target::None;  // where a jump keeps its target (calls: see below)
+    bool jump = false;  // a jump (branch_target); calls and lddw: see validate_program()
 };
 
 constexpr OpcodeRule alu_rule(uint8_t opcode) {
@@ -84,7 +83,7 @@ constexpr OpcodeRule jmp_rule(uint8_t opcode) {
             // `goto` keeps its target in off; `gotol` (JMP32) in imm.
             r.off = is32 ? OffRule::Zero : OffRule::Any;
             r.imm = is32 ? ImmRule::Any : ImmRule::Zero;
-            r.target = is32 ? Target::Imm : Target::Off;
+            r.jump = true;
             break;
         case op::CALL:
             if (is32) return r;
@@ -107,7 +106,7 @@ constexpr OpcodeRule jmp_rule(uint8_t opcode) {
             r.src = reg ? SrcRule::Register : SrcRule::Zero;
             r.imm = reg ? ImmRule::Zero : ImmRule::Any;
             r.off = OffRule::Any;
-            r.target = Target::Off;
+            r.jump = true;
             break;
     }
     r.known = true;
@@ -295,8 +294,7 @@ enum : uint8_t {
     kAskExact = 1 << 0,   // unknown opcode, or a rule only validate_insn() checks
     kWritesDst = 1 << 1,  // dst may not be r10 (the same bit as kDstIsFramePointer below)
     kOffValues = 1 << 2,  // off must be one of off_values
-    kTargetOff = 1 << 3,  // a jump to pc + 1 + off
-    kTargetImm = 1 << 4,  // a jump to pc + 1 + imm
+    kJump = 1 << 3,       // a jump to branch_target()
 };
 
 constexpr FastRule fast_rule(const OpcodeRule& r) {
@@ -325,8 +323,7 @@ constexpr FastRule fast_rule(const OpcodeRule& r) {
             break;
     }
     if (r.writes_dst) f.flags |= kWritesDst;
-    if (r.target == Target::Off) f.flags |= kTargetOff;
-    if (r.target == Target::Imm) f.flags |= kTargetImm;
+    if (r.jump) f.flags |= kJump;
     return f;
 }
 
@@ -404,15 +401,6 @@ Status validate_insn(std::span<const Insn> program, size_t pc, const ValidateOpt
     return {};
 }
 
-int64_t branch_target(std::span<const Insn> program, size_t pc) {
-    const Insn& insn = program[pc];
-    const auto here = static_cast<int64_t>(pc);
-    if (insn.opcode == op::JA32_INSN || insn.opcode == op::CALL_IMM || is_lddw(insn)) {
-        return here + 1 + insn.imm;
-    }
-    return here + 1 + insn.off;
-}
-
 Status validate_program(std::span<const Insn> program, const ValidateOptions& options) {
     if (program.empty()) return Error("the program has no instructions");
     const size_t n = program.size();
@@ -430,10 +418,8 @@ Status validate_program(std::span<const Insn> program, const ValidateOptions& op
         const FastRule& f = kFast.rules[w & 0xff];
         if (passes_masks(w, f)) [[likely]] {
             // Recorded unconditionally, kept only for jumps.
-            const int64_t disp = (f.flags & kTargetImm) != 0 ? insn.imm : insn.off;
-            transfers[count] =
-                Transfer{static_cast<uint32_t>(pc), static_cast<int64_t>(pc) + 1 + disp};
-            count += (f.flags & (kTargetOff | kTargetImm)) != 0;
+            transfers[count] = Transfer{static_cast<uint32_t>(pc), branch_target(program, pc)};
+            count += (f.flags & kJump) != 0;
             continue;
         }
         if (auto s = validate_insn(program, pc, options); !s) return s;
