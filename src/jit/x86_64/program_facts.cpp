@@ -17,9 +17,8 @@ enum : uint16_t {
     kCall = 1 << 5,    // reads r1..r5, leaves r0..r5 undefined
     kAtomic = 1 << 6,  // depends on imm
     kNoFallThrough = 1 << 7,
-    kTargetOff = 1 << 8,  // a jump to pc + 1 + off
-    kTargetImm = 1 << 9,  // a jump to pc + 1 + imm
-    kSpecial = 1 << 10,   // lddw or call: analyze_program() looks closer
+    kJump = 1 << 8,     // a jump to branch_target()
+    kSpecial = 1 << 9,  // lddw or call: analyze_program() looks closer
 };
 
 constexpr uint16_t flags_of(uint8_t opcode) {
@@ -43,11 +42,10 @@ constexpr uint16_t flags_of(uint8_t opcode) {
             if ((opcode & op::kModeMask) == op::IND) return kUsesSrc | kDefsR0;
             return kDefsR0;
         default:  // JMP, JMP32
-            if (code == op::JA)
-                return kNoFallThrough | (insn_class(opcode) == op::JMP32 ? kTargetImm : kTargetOff);
+            if (code == op::JA) return kNoFallThrough | kJump;
             if (code == op::EXIT) return kUsesR0 | kNoFallThrough;
             if (code == op::CALL) return kCall | kSpecial | (x ? kUsesDst : 0);
-            return kUsesDst | src | kTargetOff;
+            return kUsesDst | src | kJump;
     }
 }
 
@@ -120,37 +118,45 @@ namespace {
 // sweeps left off (their values are a lower bound of the solution).
 constexpr int kMaxSweeps = 4;
 
+// A slot's successors (its use and def are in ProgramFacts::use_def).
 struct Node {
     uint32_t target;  // jump target, n (never live) when none
-    RegSet use, def;
-    RegSet fall;  // all ones when execution may continue at the next slot, else 0
+    RegSet fall;      // all ones when execution may continue at the next slot, else 0
 };
 
-void sweep(size_t first, size_t last, const std::vector<Node>& nodes, RegSet* live_in,
-           RegSet* live_after) {
+// The liveness equations of one slot: what is live after it, from what is live into the slot
+// that follows it (`next`) and into its jump target, and what is live into it.
+struct Liveness {
+    RegSet after, before;
+};
+inline Liveness liveness_of(const Node& node, const UseDef& ud, RegSet next,
+                            const RegSet* live_in) {
+    const auto after = static_cast<RegSet>((next & node.fall) | live_in[node.target]);
+    return {after, static_cast<RegSet>(ud.use | (after & ~ud.def))};
+}
+
+void sweep(size_t first, size_t last, const std::vector<Node>& nodes, const UseDef* ud,
+           RegSet* live_in, RegSet* live_after) {
     RegSet carry = live_in[last];
     for (size_t i = last; i-- > first;) {
-        const Node& node = nodes[i];
-        const auto out = static_cast<RegSet>((carry & node.fall) | live_in[node.target]);
-        live_after[i] = out;
-        carry = static_cast<RegSet>(node.use | (out & ~node.def));
-        live_in[i] = carry;
+        const Liveness l = liveness_of(nodes[i], ud[i], carry, live_in);
+        live_after[i] = l.after;
+        live_in[i] = carry = l.before;
     }
 }
 
 // Whether every backward jump saw its target's current value.
 bool backward_jumps_agree(const std::vector<uint32_t>& sources, const std::vector<Node>& nodes,
-                          const RegSet* live_in, const RegSet* live_after) {
+                          const UseDef* ud, const RegSet* live_in, const RegSet* live_after) {
     RegSet differ = 0;
     for (uint32_t pc : sources) {
-        const Node& node = nodes[pc];
-        const auto out = static_cast<RegSet>((live_in[pc + 1] & node.fall) | live_in[node.target]);
-        differ |= static_cast<RegSet>(out ^ live_after[pc]);
+        const Liveness l = liveness_of(nodes[pc], ud[pc], live_in[pc + 1], live_in);
+        differ |= static_cast<RegSet>(l.after ^ live_after[pc]);
     }
     return differ == 0;
 }
 
-void finish_liveness(size_t n, const std::vector<Node>& nodes, RegSet* live_in,
+void finish_liveness(size_t n, const std::vector<Node>& nodes, const UseDef* ud, RegSet* live_in,
                      RegSet* live_after) {
     // Predecessors by instruction (compressed rows): fall-through and jump sources.
     auto next = [&](size_t pc) { return nodes[pc].fall != 0 ? pc + 1 : n; };
@@ -177,12 +183,10 @@ void finish_liveness(size_t n, const std::vector<Node>& nodes, RegSet* live_in,
         const uint32_t i = work.back();
         work.pop_back();
         queued[i] = false;
-        const Node& node = nodes[i];
-        const auto out = static_cast<RegSet>((live_in[i + 1] & node.fall) | live_in[node.target]);
-        live_after[i] = out;
-        const auto in = static_cast<RegSet>(node.use | (out & ~node.def));
-        if (in == live_in[i]) continue;
-        live_in[i] = in;
+        const Liveness l = liveness_of(nodes[i], ud[i], live_in[i + 1], live_in);
+        live_after[i] = l.after;
+        if (l.before == live_in[i]) continue;
+        live_in[i] = l.before;
         for (uint32_t k = first_pred[i]; k < first_pred[i + 1]; ++k) {
             if (queued[preds[k]]) continue;
             queued[preds[k]] = true;
@@ -212,8 +216,7 @@ ProgramFacts analyze_program(std::span<const Insn> program) {
     for (size_t pc = 0; pc < n; ++pc) {
         const Insn& insn = program[pc];
         const uint16_t f = kOpcodes.info[insn.opcode].flags;
-        const UseDef u = use_def_of(insn);
-        ud[pc] = u;
+        ud[pc] = use_def_of(insn);
         if ((f & kSpecial) != 0) [[unlikely]] {
             // lddw (two slots, perhaps a function address) and calls (perhaps local).
             const bool lddw = is_lddw(insn);
@@ -222,22 +225,21 @@ ProgramFacts analyze_program(std::span<const Insn> program) {
             facts.has_callx |= insn.opcode == op::CALLX;
             if (code_address || (insn.opcode == op::CALL_IMM && insn.src == op::kCallLocal))
                 facts.flags[static_cast<size_t>(branch_target(program, pc))] |= kFunctionStart;
-            nodes[pc] = Node{none, u.use, u.def, 0xffff};
+            nodes[pc] = Node{none, 0xffff};
             if (lddw) {
                 // The second slot passes liveness through: it is not an instruction.
                 ++pc;
                 facts.flags[pc] |= kSecondSlot;
                 ud[pc] = UseDef{};
-                nodes[pc] = Node{none, 0, 0, 0xffff};
+                nodes[pc] = Node{none, 0xffff};
             }
             continue;
         }
-        const int64_t disp = (f & kTargetImm) != 0 ? insn.imm : insn.off;
-        const auto t = static_cast<size_t>(static_cast<int64_t>(pc) + 1 + disp);
-        const bool jumps = (f & (kTargetOff | kTargetImm)) != 0;
+        const auto t = static_cast<size_t>(branch_target(program, pc));
+        const bool jumps = (f & kJump) != 0;
         const size_t target = jumps ? t : n;
         const bool backward = jumps && t <= pc;
-        nodes[pc] = Node{static_cast<uint32_t>(target), u.use, u.def,
+        nodes[pc] = Node{static_cast<uint32_t>(target),
                          static_cast<RegSet>((f & kNoFallThrough) != 0 ? 0 : 0xffff)};
         facts.flags[target] |= static_cast<uint8_t>(kJumpTarget | (backward ? kLoopHead : 0));
         backward_sources[backward_count] = static_cast<uint32_t>(pc);
@@ -258,16 +260,16 @@ ProgramFacts analyze_program(std::span<const Insn> program) {
     facts.live_after.assign(n, 0);
     RegSet* live_in = facts.live_before.data();
     RegSet* live_after = facts.live_after.data();
-    sweep(0, n, nodes, live_in, live_after);
+    sweep(0, n, nodes, ud.data(), live_in, live_after);
     if (backward_count == 0) return facts;
     for (int i = 0; i < kMaxSweeps; ++i) {
-        if (backward_jumps_agree(backward_sources, nodes, live_in, live_after)) {
-            if (i > 0) sweep(0, lo, nodes, live_in, live_after);
+        if (backward_jumps_agree(backward_sources, nodes, ud.data(), live_in, live_after)) {
+            if (i > 0) sweep(0, lo, nodes, ud.data(), live_in, live_after);
             return facts;
         }
-        sweep(lo, hi + 1, nodes, live_in, live_after);
+        sweep(lo, hi + 1, nodes, ud.data(), live_in, live_after);
     }
-    finish_liveness(n, nodes, live_in, live_after);
+    finish_liveness(n, nodes, ud.data(), live_in, live_after);
     return facts;
 }
 
