@@ -35,8 +35,6 @@ GeneratedCode CodeGenerator::generate() {
     out_.tail_entry = pc_label(0);
     out_.main_entry = main_entry_;
     out_.landing_table = landing_table_;
-    takes_function_addresses_ = facts_.takes_function_addresses;
-    full_helper_table_ = facts_.has_callx;
 
     emit_entry_trampoline();
 
@@ -270,18 +268,18 @@ void CodeGenerator::emit_tables() {
             a_.int3();
     }
     // Helper addresses, for calls through memory (no distance limit, unlike call rel32).
-    const size_t entries = full_helper_table_ ? in_.helpers->size() : helper_table_ids_.size();
+    const size_t entries = full_helper_table() ? in_.helpers->size() : helper_table_ids_.size();
     c.ensure(entries * 8 + 16);
     c.align(8);
     c.bind(helper_table_);
     for (size_t slot = 0; slot < entries; ++slot) {
-        const auto id = full_helper_table_ ? static_cast<int32_t>(slot) : helper_table_ids_[slot];
+        const auto id = full_helper_table() ? static_cast<int32_t>(slot) : helper_table_ids_[slot];
         c.u64(reinterpret_cast<uintptr_t>(in_.helpers->get(id)));
     }
 }
 
 int32_t CodeGenerator::helper_slot(int32_t id) {
-    if (full_helper_table_) return id;
+    if (full_helper_table()) return id;
     if (helper_slots_.empty()) helper_slots_.assign(in_.helpers->size(), -1);
     int16_t& slot = helper_slots_[static_cast<size_t>(id)];  // id < size: checked by prepare
     if (slot < 0) {

@@ -115,6 +115,7 @@ class CodeGenerator {
         return opcode == (op::ALU64 | op::X | op::MOV) || opcode == (op::ALU | op::X | op::MOV) ||
                opcode == (op::ALU64 | op::K | op::LSH);
     }
+    // Both only while a value is deferred (the caller checks deferred_set_):
     void prepare_for(size_t pc);                // computes what the instruction at pc needs
     void retire_after(size_t pc);               // forgets deferred values it made stale
     UseDef effective_use_def(size_t pc) const;  // as emitted (fusions change it)
@@ -177,12 +178,10 @@ class CodeGenerator {
     FlagsSource flags_, flags_before_;
     Label main_entry_, unwind_zero_, fault_common_, tail_common_, landing_table_, helper_table_;
     std::optional<std::mt19937_64> rng_;  // blinding keys (seeding costs a microsecond)
-    // The program has lddw of functions: only then can a helper call back into it.
-    bool takes_function_addresses_ = false;
     // The helper table after the code holds the helpers the program calls, in the order of
     // their first call (a few entries instead of the whole HelperTable in every program), or,
     // when callx may pick any helper id at run time, every helper by id.
-    bool full_helper_table_ = false;
+    bool full_helper_table() const { return facts_.has_callx; }
     std::vector<int32_t> helper_table_ids_;  // by slot, when not full
     std::vector<int16_t> helper_slots_;      // by id: the slot, or -1
     int32_t helper_slot(int32_t id);

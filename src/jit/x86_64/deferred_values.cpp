@@ -134,11 +134,9 @@ UseDef CodeGenerator::effective_use_def(size_t pc) const {
 void CodeGenerator::materialize(int reg) {
     const Reg target = kRegMap[reg];
     // Whatever else is deferred through this register's current contents goes first.
-    for (RegSet others = static_cast<RegSet>(deferred_set_ & ~reg_bit(reg)); others != 0;
-         others &= static_cast<RegSet>(others - 1)) {
-        const int r = std::countr_zero(others);
+    for_each_register(static_cast<RegSet>(deferred_set_ & ~reg_bit(reg)), [&](int r) {
         if (is_deferred(r) && (made_of(r) & reg_bit(reg)) != 0) materialize(r);
-    }
+    });
     const Deferred d = deferred_[reg];
     deferred_set_ &= static_cast<RegSet>(~reg_bit(reg));
     switch (d.kind) {
@@ -161,20 +159,17 @@ void CodeGenerator::materialize(int reg) {
 }
 
 void CodeGenerator::flush(RegSet keep) {
-    for (RegSet pending = deferred_set_; pending != 0;
-         pending &= static_cast<RegSet>(pending - 1)) {
-        const int r = std::countr_zero(pending);
-        if (!is_deferred(r)) continue;  // materialised meanwhile
+    for_each_register(deferred_set_, [&](int r) {
+        if (!is_deferred(r)) return;  // materialised meanwhile
         if ((keep & reg_bit(r)) != 0) {
             materialize(r);
         } else {
             deferred_set_ &= static_cast<RegSet>(~reg_bit(r));
         }
-    }
+    });
 }
 
 void CodeGenerator::prepare_for(size_t pc) {
-    if (deferred_set_ == 0) return;
     const Insn& insn = in_.program[pc];
     const uint8_t cls = insn_class(insn.opcode);
     if (is_jmp_class(insn.opcode) || cls == op::LD) {
@@ -198,30 +193,22 @@ void CodeGenerator::prepare_for(size_t pc) {
         absorbed |= reg_bit(insn.src);
     }
     const auto other_reads = static_cast<RegSet>(ud.use & ~absorbed);
-    for (RegSet pending = deferred_set_; pending != 0;
-         pending &= static_cast<RegSet>(pending - 1)) {
-        const int r = std::countr_zero(pending);
-        if (!is_deferred(r)) continue;  // materialised meanwhile
-        if ((other_reads & reg_bit(r)) != 0) {
-            materialize(r);
-            continue;
-        }
+    for_each_register(deferred_set_, [&](int r) {
+        if (!is_deferred(r)) return;  // materialised meanwhile
+        if ((other_reads & reg_bit(r)) != 0) return materialize(r);
         // The instruction overwrites a register the deferred value is made of: compute it
         // first if it is needed afterwards.
         const bool stale = (ud.def & made_of(r) & ~reg_bit(r)) != 0;
         if (stale && facts_.live(pc, r) && (ud.def & reg_bit(r)) == 0) materialize(r);
-    }
+    });
 }
 
 void CodeGenerator::retire_after(size_t pc) {
-    if (deferred_set_ == 0) return;
     const UseDef ud = effective_use_def(pc);
-    for (RegSet pending = deferred_set_; pending != 0;
-         pending &= static_cast<RegSet>(pending - 1)) {
-        const int r = std::countr_zero(pending);
+    for_each_register(deferred_set_, [&](int r) {
         if ((ud.def & (reg_bit(r) | made_of(r))) != 0)
             deferred_set_ &= static_cast<RegSet>(~reg_bit(r));
-    }
+    });
 }
 
 }  // namespace xbpf::jit

@@ -166,7 +166,7 @@ void CodeGenerator::emit_before_helper(uint32_t pc) {
     // address against, and the caller's frame, to place its own frames and count the depth.
     // Programs without function addresses cannot call back: a null program says so.
     a_.store_imm(W32, Mem{kRunBlock, kRunBlockHelperPc}, static_cast<int32_t>(pc));
-    if (!takes_function_addresses_) {
+    if (!facts_.takes_function_addresses) {
         a_.store_imm(W64, Mem{kRunBlock, kRunBlockHelperProgram}, 0);
         return;
     }
@@ -222,7 +222,7 @@ void CodeGenerator::emit_callx(uint32_t pc, const Insn& insn) {
     a_.jmp(done);
 
     c.bind(not_function);
-    // (full_helper_table_: the table has every helper by id.)
+    // (full_helper_table(): the table has every helper by id.)
     a_.alu_imm(AluOp::Cmp, W64, kScratch0, static_cast<int32_t>(in_.helpers->size()));
     a_.jcc(Cond::AE, bad);
     a_.lea_rip(kScratch1, helper_table_);

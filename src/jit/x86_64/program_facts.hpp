@@ -3,6 +3,7 @@
 // and which registers are live after each instruction.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -23,6 +24,12 @@ enum : uint8_t {
 using RegSet = uint16_t;
 inline constexpr RegSet reg_bit(int r) {
     return static_cast<RegSet>(1u << r);
+}
+// Calls f(r) for each register of `set`, lowest first (the set as it was when called).
+template <typename F>
+void for_each_register(RegSet set, F&& f) {
+    for (; set != 0; set &= static_cast<RegSet>(set - 1))
+        f(std::countr_zero(set));
 }
 inline constexpr RegSet kCallArgs = 0x3e;      // r1..r5
 inline constexpr RegSet kCallClobbers = 0x3f;  // r0..r5
