@@ -25,19 +25,24 @@ namespace {
 
 using namespace xbpf;
 
+// The differential tests' generator with seed `seed`, aiming at about `size` instructions (the
+// stack set-up and dumps make a program larger than its body budget).
+std::vector<Insn> generate(uint64_t seed, size_t size) {
+    test::Choices choices(seed);
+    test::GeneratorOptions options;
+    options.body_budget = std::max(20, static_cast<int>(size) * 2 / 5);
+    return test::ProgramGenerator(choices, options).generate().program;
+}
+
 // A generated program of about `size` instructions: the closest of a few seeds
-// (deterministic). The stack set-up and dumps make a program larger than its body budget.
+// (deterministic).
 std::vector<Insn> generated_program(size_t size) {
     std::vector<Insn> best;
-    const int budget = std::max(20, static_cast<int>(size) * 2 / 5);
+    const auto distance = [size](size_t n) { return n > size ? n - size : size - n; };
     for (uint64_t seed = 1; seed <= 200; ++seed) {
-        test::Choices choices(seed);
-        test::GeneratorOptions options;
-        options.body_budget = budget;
-        auto g = test::ProgramGenerator(choices, options).generate();
-        const auto distance = [size](size_t n) { return n > size ? n - size : size - n; };
-        if (best.empty() || distance(g.program.size()) < distance(best.size()))
-            best = std::move(g.program);
+        auto program = generate(seed, size);
+        if (best.empty() || distance(program.size()) < distance(best.size()))
+            best = std::move(program);
     }
     return best;
 }
@@ -45,14 +50,10 @@ std::vector<Insn> generated_program(size_t size) {
 // `count` distinct generated programs of about `size` instructions each (deterministic).
 std::vector<std::vector<Insn>> generated_programs(size_t size, size_t count) {
     std::vector<std::vector<Insn>> programs;
-    const int budget = std::max(20, static_cast<int>(size) * 2 / 5);
     for (uint64_t seed = 1; programs.size() < count && seed <= 100 * count; ++seed) {
-        test::Choices choices(seed);
-        test::GeneratorOptions options;
-        options.body_budget = budget;
-        auto g = test::ProgramGenerator(choices, options).generate();
-        if (g.program.size() * 10 >= size * 8 && g.program.size() * 10 <= size * 12)
-            programs.push_back(std::move(g.program));
+        auto program = generate(seed, size);
+        if (program.size() * 10 >= size * 8 && program.size() * 10 <= size * 12)
+            programs.push_back(std::move(program));
     }
     return programs;
 }
