@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "map_test_util.hpp"
+#include "support/value_pattern.hpp"
 #include "xbpf/map_objects.hpp"
 
 namespace xbpf {
@@ -21,22 +22,7 @@ constexpr uint32_t kScale = 1;
 constexpr int kWorkers = 3;
 constexpr uint64_t kFirstChurnKey = 1000;
 
-// A value whose every word repeats one number, so a mix of two writes is visible.
-struct Pattern {
-    uint64_t words[6];
-    static Pattern of(uint64_t n) {
-        Pattern p;
-        for (auto& w : p.words)
-            w = n;
-        return p;
-    }
-    bool consistent() const {
-        for (auto w : words) {
-            if (w != words[0]) return false;
-        }
-        return true;
-    }
-};
+using test::Pattern;
 
 struct HostWalk {
     uint64_t walks = 0;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "support/sanitizers.hpp"
+#include "support/value_pattern.hpp"
 #include "xbpf/engine.hpp"
 #include "xbpf/map_ringbuf.hpp"
 #include "xbpf/runtime.hpp"
@@ -40,20 +41,7 @@ struct Request {
     uint64_t pattern;
 };
 
-struct Pattern {
-    uint64_t words[6];
-    static Pattern of(uint64_t n) {
-        Pattern p;
-        for (auto& w : p.words)
-            w = n;
-        return p;
-    }
-    bool consistent() const {
-        for (auto w : words)
-            if (w != words[0]) return false;
-        return true;
-    }
-};
+using test::Pattern;
 
 std::filesystem::path object_path() {
     return std::filesystem::path(XBPF_BPF_OBJECT_DIR) / "stress_maps.o";
