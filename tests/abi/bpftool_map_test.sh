@@ -6,15 +6,8 @@ set -uo pipefail
 xbpf=$1
 bpftool=$2
 root=$3
-x() { "$xbpf" exec --pin-root "$root" -- "$bpftool" "$@"; }
-failed=0
-fail() {
-    echo "FAIL: $*"
-    failed=1
-}
-expect() {  # expect DESCRIPTION PATTERN OUTPUT
-    if ! grep -qE -- "$2" <<<"$3"; then fail "$1: no match for '$2' in: $3"; fi
-}
+# shellcheck source=bpftool_checks.sh
+source "$(dirname "$0")/bpftool_checks.sh"
 
 echo "== map create (pins /sys/fs/bpf/counts)"
 x map create /sys/fs/bpf/counts type hash key 4 value 8 entries 16 name counts ||

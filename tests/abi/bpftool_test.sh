@@ -8,15 +8,8 @@ bpftool=$2
 object=$3
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-x() { "$xbpf" exec --pin-root "$root" -- "$bpftool" "$@"; }
-failed=0
-fail() {
-    echo "FAIL: $*"
-    failed=1
-}
-expect() {  # expect DESCRIPTION PATTERN OUTPUT
-    if ! grep -qE -- "$2" <<<"$3"; then fail "$1: no match for '$2' in: $3"; fi
-}
+# shellcheck source=bpftool_checks.sh
+source "$(dirname "$0")/bpftool_checks.sh"
 
 echo "== prog load (pins /sys/fs/bpf/filter)"
 x prog load "$object" /sys/fs/bpf/filter || fail "prog load exited with $?"
