@@ -21,11 +21,16 @@ using test::spec_of;
 
 constexpr auto kPatience = std::chrono::seconds(60);
 
-// Every party adds one to word 0 of `sync` and waits until all have: both processes start their
-// threads together. False if the others never came.
+// The one 64-bit word of a one-entry array (pin_word): how the processes signal each other.
+uint64_t* word_of(Map& map) {
+    const uint32_t zero = 0;
+    return static_cast<uint64_t*>(map.lookup(&zero));
+}
+
+// Every party adds one to the word of `sync` and waits until all have: both processes start
+// their threads together. False if the others never came.
 bool rendezvous(Map& sync, uint64_t parties) {
-    const uint32_t key = 0;
-    auto* word = static_cast<uint64_t*>(sync.lookup(&key));
+    uint64_t* word = word_of(sync);
     __atomic_fetch_add(word, 1, __ATOMIC_SEQ_CST);
     const auto deadline = std::chrono::steady_clock::now() + kPatience;
     while (__atomic_load_n(word, __ATOMIC_SEQ_CST) < parties) {
@@ -52,9 +57,16 @@ int run_threads(int threads, const std::function<bool(int)>& body) {
 class CrossProcess : public ::testing::Test {
   protected:
     void SetUp() override {
-        sync_ = make_shared(spec_of(MapType::Array, 4, 8, 1), dir_);
+        sync_ = pin_word("sync");
         ASSERT_NE(sync_, nullptr);
-        ASSERT_TRUE(pin_map(*sync_, dir_ / "sync").ok());
+    }
+
+    // A shared one-entry array holding one 64-bit word (word_of), pinned as `name`; nullptr if
+    // it could not be made.
+    std::shared_ptr<Map> pin_word(const char* name) const {
+        auto map = make_shared(spec_of(MapType::Array, 4, 8, 1), dir_);
+        if (map != nullptr && !pin_map(*map, dir_ / name).ok()) map = nullptr;
+        return map;
     }
 
     // In the child: opens the pinned maps `names` (nullptr entries for failures).
@@ -65,6 +77,17 @@ class CrossProcess : public ::testing::Test {
             maps.push_back(m.ok() ? *m : nullptr);
         }
         return maps;
+    }
+
+    // In the child: opens the pinned maps `names` ("sync" first) into `maps` and meets the
+    // parent. 0, or the child's exit code: 1 when a map would not open, 2 when the parent never
+    // came.
+    int join(std::initializer_list<const char*> names,
+             std::vector<std::shared_ptr<Map>>& maps) const {
+        maps = open_all(names);
+        for (const auto& m : maps)
+            if (m == nullptr) return 1;
+        return rendezvous(*maps[0], 2) ? 0 : 2;
     }
 
     ScratchDir dir_;
@@ -131,10 +154,9 @@ TEST_F(CrossProcess, AtomicCountersAddUpExactly) {
     ASSERT_TRUE(pin_map(*percpu, dir_ / "percpu").ok());
 
     const pid_t child = test::start_child([&] {
-        auto maps = open_all({"sync", "counters", "percpu"});
-        for (auto& m : maps)
-            if (m == nullptr) return 1;
-        if (!rendezvous(*maps[0], 2)) return 2;
+        std::vector<std::shared_ptr<Map>> maps;
+        if (const int failed = join({"sync", "counters", "percpu"}, maps); failed != 0)
+            return failed;
         return run_threads(kThreads, [&](int) { return add_counters(*maps[1], *maps[2]); }) == 0
                    ? 0
                    : 3;
@@ -233,9 +255,8 @@ TEST_F(CrossProcess, HashChurnFromBothProcessesEndsExact) {
     ASSERT_TRUE(pin_map(*hash, dir_ / "hash").ok());
 
     const pid_t child = test::start_child([&] {
-        auto maps = open_all({"sync", "hash"});
-        if (maps[0] == nullptr || maps[1] == nullptr) return 1;
-        if (!rendezvous(*maps[0], 2)) return 2;
+        std::vector<std::shared_ptr<Map>> maps;
+        if (const int failed = join({"sync", "hash"}, maps); failed != 0) return failed;
         return run_threads(kThreads, [&](int t) { return churn(*maps[1], 1, t); }) == 0 ? 0 : 3;
     });
     ASSERT_GT(child, 0);
@@ -267,17 +288,13 @@ TEST_F(CrossProcess, ReplacedHashValuesAreNeverTorn) {
     }
     ASSERT_TRUE(pin_map(*hash, dir_ / "wide").ok());
     // The readers (here) tell the writers (in the child) when they have read enough.
-    auto done = make_shared(spec_of(MapType::Array, 4, 8, 1), dir_);
+    auto done = pin_word("done");
     ASSERT_NE(done, nullptr);
-    ASSERT_TRUE(pin_map(*done, dir_ / "done").ok());
 
     const pid_t child = test::start_child([&] {
-        auto maps = open_all({"sync", "wide", "done"});
-        for (auto& m : maps)
-            if (m == nullptr) return 1;
-        if (!rendezvous(*maps[0], 2)) return 2;
-        const uint32_t zero = 0;
-        const auto* finished = static_cast<const uint64_t*>(maps[2]->lookup(&zero));
+        std::vector<std::shared_ptr<Map>> maps;
+        if (const int failed = join({"sync", "wide", "done"}, maps); failed != 0) return failed;
+        const uint64_t* finished = word_of(*maps[2]);
         const auto deadline = std::chrono::steady_clock::now() + kPatience;
         const int failures = run_threads(2, [&](int t) {
             for (uint64_t gen = 1; __atomic_load_n(finished, __ATOMIC_SEQ_CST) == 0; ++gen) {
@@ -311,8 +328,7 @@ TEST_F(CrossProcess, ReplacedHashValuesAreNeverTorn) {
         }
         return true;
     });
-    const uint32_t zero = 0;
-    __atomic_store_n(static_cast<uint64_t*>(done->lookup(&zero)), 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(word_of(*done), 1, __ATOMIC_SEQ_CST);
     ASSERT_EQ(test::wait_child(child), 0);
     EXPECT_EQ(missing.load(), 0u);
     EXPECT_EQ(torn.load(), 0u);
@@ -347,9 +363,8 @@ TEST_F(CrossProcess, LruEvictionFromBothProcessesStaysConsistent) {
         });
     };
     const pid_t child = test::start_child([&] {
-        auto maps = open_all({"sync", "lru"});
-        if (maps[0] == nullptr || maps[1] == nullptr) return 1;
-        if (!rendezvous(*maps[0], 2)) return 2;
+        std::vector<std::shared_ptr<Map>> maps;
+        if (const int failed = join({"sync", "lru"}, maps); failed != 0) return failed;
         return hammer(*maps[1], 1) == 0 ? 0 : 3;
     });
     ASSERT_GT(child, 0);
@@ -385,18 +400,14 @@ TEST_F(CrossProcess, LpmLookupsWhileAnotherProcessChangesRoutes) {
     const uint64_t wide_value = 8;
     ASSERT_EQ(trie->update_elem(&wide, &wide_value), 0);
     ASSERT_TRUE(pin_map(*trie, dir_ / "trie").ok());
-    auto done = make_shared(spec_of(MapType::Array, 4, 8, 1), dir_);
+    auto done = pin_word("done");
     ASSERT_NE(done, nullptr);
-    ASSERT_TRUE(pin_map(*done, dir_ / "done").ok());
 
     // The child adds and removes 10.1.0.0/16 and 10.1.2.0/24 over and over.
     const pid_t child = test::start_child([&] {
-        auto maps = open_all({"sync", "trie", "done"});
-        for (auto& m : maps)
-            if (m == nullptr) return 1;
-        if (!rendezvous(*maps[0], 2)) return 2;
-        const uint32_t zero = 0;
-        const auto* finished = static_cast<const uint64_t*>(maps[2]->lookup(&zero));
+        std::vector<std::shared_ptr<Map>> maps;
+        if (const int failed = join({"sync", "trie", "done"}, maps); failed != 0) return failed;
+        const uint64_t* finished = word_of(*maps[2]);
         const auto deadline = std::chrono::steady_clock::now() + kPatience;
         const Key k16{16, {10, 1, 0, 0}}, k24{24, {10, 1, 2, 0}};
         const uint64_t v16 = 16, v24 = 24;
@@ -424,8 +435,7 @@ TEST_F(CrossProcess, LpmLookupsWhileAnotherProcessChangesRoutes) {
         if (got != 8 && got != 16 && got != 24) ++wrong;
         answers.insert(got);
     }
-    const uint32_t zero = 0;
-    __atomic_store_n(static_cast<uint64_t*>(done->lookup(&zero)), 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(word_of(*done), 1, __ATOMIC_SEQ_CST);
     ASSERT_EQ(test::wait_child(child), 0);
     EXPECT_EQ(wrong, 0u);
     EXPECT_TRUE(answers.count(8));  // the /8 alone was seen, and so were the child's routes
@@ -452,9 +462,8 @@ TEST_F(CrossProcess, PercpuHashSlotsAddUpAcrossProcesses) {
         });
     };
     const pid_t child = test::start_child([&] {
-        auto maps = open_all({"sync", "pch"});
-        if (maps[0] == nullptr || maps[1] == nullptr) return 1;
-        if (!rendezvous(*maps[0], 2)) return 2;
+        std::vector<std::shared_ptr<Map>> maps;
+        if (const int failed = join({"sync", "pch"}, maps); failed != 0) return failed;
         return add(*maps[1]) == 0 ? 0 : 3;
     });
     ASSERT_GT(child, 0);
@@ -586,9 +595,8 @@ TEST_F(CrossProcess, QueueValuesPushedInOneProcessArePoppedOnceInTheOther) {
     ASSERT_NE(queue, nullptr);
     ASSERT_TRUE(pin_map(*queue, dir_ / "queue").ok());
     const pid_t child = test::start_child([&] {
-        auto maps = open_all({"sync", "queue"});
-        if (maps[0] == nullptr || maps[1] == nullptr) return 1;
-        if (!rendezvous(*maps[0], 2)) return 2;
+        std::vector<std::shared_ptr<Map>> maps;
+        if (const int failed = join({"sync", "queue"}, maps); failed != 0) return failed;
         const auto deadline = std::chrono::steady_clock::now() + kPatience;
         for (uint64_t v = 1; v <= kValues; ++v) {
             while (maps[1]->push(&v, 0) == -E2BIG) {
